@@ -1,0 +1,138 @@
+"""The check contract: a Check reads an AuditContext and returns a CheckResult."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from auditor.context import AuditContext
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Finding(BaseModel):
+    """One piece of evidence: where (file, 1-based line, field path) and what to do."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    line: int | None = None
+    path: str | None = None
+    related_lines: list[int] = Field(default_factory=list)
+    excerpt: str | None = None
+    hint: str | None = None
+
+
+class Metric(BaseModel):
+    """A named measurement and, where it judged the check, the thresholds it was held to."""
+
+    name: str
+    value: float | int | str | None
+    warn_at: float | None = None
+    fail_at: float | None = None
+    unit: str | None = None
+    note: str | None = None
+
+
+class CheckResult(BaseModel):
+    code: str
+    name: str
+    family: str
+    status: Status
+    score: float = Field(ge=0.0, le=1.0)
+    summary: str = ""
+    metrics: list[Metric] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    findings_total: int = 0
+
+    def metric(self, name: str) -> Metric | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+
+class CheckOptions(BaseModel):
+    """Base for a check's options; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Check:
+    """Base class. Subclasses set code/name/family, a docstring, Options, and run().
+
+    The docstring is the check's documentation (`ftaudit explain CODE`); write it as
+    sections: what it checks, why it matters, an example, and where thresholds come from.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    family: ClassVar[str]
+    #: FT0xx checks cannot be deselected: bad input is always reported.
+    always_on: ClassVar[bool] = False
+    #: Keep at most this many findings per check in the report (totals stay exact).
+    max_findings: ClassVar[int] = 200
+
+    class Options(CheckOptions):
+        pass
+
+    def __init__(self, options: CheckOptions | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    def run(self, ctx: AuditContext) -> CheckResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    def result(
+        self,
+        status: Status,
+        score: float,
+        summary: str = "",
+        metrics: Iterable[Metric] = (),
+        findings: Iterable[Finding] = (),
+    ) -> CheckResult:
+        """Build this check's result, capping the stored findings but keeping the total."""
+        all_findings = list(findings)
+        return CheckResult(
+            code=self.code,
+            name=self.name,
+            family=self.family,
+            status=status,
+            score=min(1.0, max(0.0, score)),
+            summary=summary,
+            metrics=list(metrics),
+            findings=all_findings[: self.max_findings],
+            findings_total=len(all_findings),
+        )
+
+    def skipped(self, reason: str) -> CheckResult:
+        return self.result(Status.SKIPPED, 1.0, reason)
+
+
+def status_from_rate(rate: float, warn_above: float, fail_above: float) -> Status:
+    """Judge an affected-row share against a check's warn/fail thresholds."""
+    if rate > fail_above:
+        return Status.FAIL
+    if rate > warn_above:
+        return Status.WARN
+    return Status.PASS

@@ -1,0 +1,108 @@
+"""AuditConfig: built-in defaults ← [tool.ftaudit] / ftaudit.toml ← command-line flags."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """A configuration problem the user must fix (exit code 2)."""
+
+
+class Task(StrEnum):
+    CLASSIFICATION = "classification"
+    EXTRACTION = "extraction"
+    FORMATTING = "formatting"
+    STYLE = "style"
+    TOOL_USE = "tool-use"
+    GENERATION = "generation"
+    GENERAL = "general"
+    PREFERENCE = "preference"
+
+
+class AuditConfig(BaseModel):
+    """Everything that shapes an audit. Unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    select: list[str] = Field(default_factory=lambda: ["FT"])
+    ignore: list[str] = Field(default_factory=list)
+    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
+    task: Task | None = None
+    tokenizer: str | None = None
+    context_length: int = Field(8192, gt=0, alias="context-length")
+    epochs: int = Field(3, gt=0)
+    prompt_key: str | None = Field(None, alias="prompt-key")
+    response_key: str | None = Field(None, alias="response-key")
+    max_line_bytes: int = Field(8 * 1024 * 1024, gt=0, alias="max-line-bytes")
+    strict: bool = False
+    checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("select", "ignore", "extend_select")
+    @classmethod
+    def _upper(cls, values: list[str]) -> list[str]:
+        return [v.strip().upper() for v in values if v.strip()]
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest ftaudit.toml, or pyproject.toml with [tool.ftaudit], at or above start."""
+    for folder in [start, *start.parents]:
+        own = folder / "ftaudit.toml"
+        if own.is_file():
+            return own
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "ftaudit" in _read_toml(pyproject).get("tool", {}):
+            return pyproject
+    return None
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> AuditConfig:
+    """Merge a config file (if any) with flag overrides (None means not given)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        table = _read_toml(path)
+        data = table.get("tool", {}).get("ftaudit", {}) if path.name == "pyproject.toml" else table
+    data = {key.replace("_", "-") if key != "checks" else key: v for key, v in data.items()}
+    for key, value in overrides.items():
+        if value is not None:
+            data[key.replace("_", "-")] = value
+    try:
+        return AuditConfig.model_validate(_aliases(data))
+    except ValidationError as exc:
+        where = f" in {path}" if path else ""
+        raise ConfigError(f"invalid configuration{where}: {_first_error(exc)}") from None
+
+
+def _aliases(data: dict[str, Any]) -> dict[str, Any]:
+    """Accept both `context-length` and `context_length` spellings."""
+    fields = AuditConfig.model_fields
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        alias = fields[name].alias if name in fields else None
+        out[alias or name if name in fields else key] = value
+    return out
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"]) or "config"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key `{where}`"
+    return f"`{where}`: {error['msg']}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None

@@ -1,0 +1,57 @@
+"""AuditContext: what every check reads — the dataset, the config, shared lazy artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from auditor.check import Finding
+from auditor.config import AuditConfig, Task
+from auditor.dataset import Dataset
+
+if TYPE_CHECKING:
+    from auditor.tokens import TokenCounts
+
+
+@dataclass(frozen=True)
+class TaskChoice:
+    task: Task
+    inferred: bool
+    reason: str
+
+
+class AuditContext:
+    """Shared state for one audit. Artifacts are computed on first use, then reused."""
+
+    def __init__(self, dataset: Dataset, config: AuditConfig) -> None:
+        self.dataset = dataset
+        self.config = config
+        #: Unique-example count once a duplicate check has measured it (FT3xx); the size
+        #: check judges this number instead of the raw row count when it is set.
+        self.unique_examples: int | None = None
+
+    @property
+    def train(self) -> pl.DataFrame:
+        return self.dataset.train
+
+    def load_findings(self, code: str) -> list[Finding]:
+        return [f for f in self.dataset.load_findings if f.code == code]
+
+    @cached_property
+    def task(self) -> TaskChoice:
+        if self.config.task is not None:
+            return TaskChoice(self.config.task, inferred=False, reason="given")
+        from auditor.tasks import infer_task
+
+        task, reason = infer_task(self.dataset.train)
+        return TaskChoice(task, inferred=True, reason=reason)
+
+    @cached_property
+    def tokens(self) -> TokenCounts:
+        """Per-row prompt / trainable token counts of the train split (see auditor.tokens)."""
+        from auditor.tokens import count_tokens, load_tokenizer
+
+        return count_tokens(self.dataset.train, load_tokenizer(self.config.tokenizer))

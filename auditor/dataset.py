@@ -1,0 +1,97 @@
+"""Dataset: one canonical polars frame per split (train / eval), plus what loading found."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from auditor.check import Finding
+from auditor.formats import KeyMapping, empty_frame, normalize_chunk
+from auditor.io import FileRead, iter_record_chunks
+
+
+@dataclass(frozen=True)
+class DatasetFile:
+    path: str
+    split: str
+    sha256: str
+    format: str
+    rows: int
+    lines: int
+
+
+@dataclass
+class Dataset:
+    train: pl.DataFrame
+    eval: pl.DataFrame | None = None
+    files: list[DatasetFile] = field(default_factory=list)
+    #: FT0xx (reading) and FT101/FT103/FT104 (normalizing) findings, in file order.
+    load_findings: list[Finding] = field(default_factory=list)
+
+    def split(self, name: str) -> pl.DataFrame | None:
+        return self.train if name == "train" else self.eval
+
+
+Progress = Callable[[str, int], None]
+
+
+def load_dataset(
+    train: Sequence[Path],
+    eval_paths: Sequence[Path] = (),
+    *,
+    keys: KeyMapping | None = None,
+    max_line_bytes: int = 8 * 1024 * 1024,
+    progress: Progress | None = None,
+) -> Dataset:
+    """Read and normalize every file; bad lines become findings, never exceptions.
+
+    Raises auditor.io.InputError for a file that cannot be audited at all.
+    """
+    files: list[DatasetFile] = []
+    findings: list[Finding] = []
+    frames: dict[str, list[pl.DataFrame]] = {"train": [], "eval": []}
+    for split, paths in (("train", train), ("eval", eval_paths)):
+        for path in paths:
+            read = FileRead(str(path))
+            parts: list[pl.DataFrame] = []
+            for chunk in iter_record_chunks(path, read, max_line_bytes=max_line_bytes):
+                normalized = normalize_chunk(chunk, str(path), keys)
+                parts.append(normalized.rows)
+                findings.extend(normalized.findings)
+                if progress is not None:
+                    progress(str(path), len(chunk))
+            findings.extend(read.findings)
+            frame = pl.concat(parts) if parts else empty_frame()
+            frames[split].append(frame)
+            files.append(
+                DatasetFile(
+                    path=str(path),
+                    split=split,
+                    sha256=read.sha256,
+                    format=majority_format(frame),
+                    rows=frame.height,
+                    lines=read.lines,
+                )
+            )
+    findings.sort(key=lambda f: (f.file or "", f.line or 0))
+    return Dataset(
+        train=_concat(frames["train"]),
+        eval=_concat(frames["eval"]) if eval_paths else None,
+        files=files,
+        load_findings=findings,
+    )
+
+
+def majority_format(frame: pl.DataFrame) -> str:
+    if frame.is_empty():
+        return "unknown"
+    counts = Counter(frame["format"].to_list())
+    return counts.most_common(1)[0][0]
+
+
+def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(frames, rechunk=True) if frames else empty_frame()
