@@ -33,7 +33,6 @@ class AuditConfig(BaseModel):
     select: list[str] = Field(default_factory=lambda: ["FT"])
     ignore: list[str] = Field(default_factory=list)
     extend_select: list[str] = Field(default_factory=list, alias="extend-select")
-    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
     task: Task | None = None
     tokenizer: str | None = None
     context_length: int = Field(8192, gt=0, alias="context-length")

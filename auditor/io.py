@@ -80,9 +80,7 @@ def iter_record_chunks(
         raise InputError(f"{path}: file is empty")
     if _looks_binary(head):
         raise InputError(f"{path}: binary file, not JSON Lines (is it the right path?)")
-    if head.lstrip(BOM + b" \t\r\n").startswith(b"[") and not path.name.endswith(
-        (".jsonl", ".jsonl.gz", ".ndjson")
-    ):
+    if _is_json_array(head, path):
         yield from _json_array_chunks(path, read, compressed, chunk_rows)
     else:
         yield from _jsonl_chunks(path, read, compressed, max_line_bytes, chunk_rows)
@@ -95,6 +93,22 @@ def iter_record_chunks(
             f"{path}: none of its {read.lines:,} lines holds a JSON object "
             f"(line {first.line}: {first.message})"
         )
+
+
+def _is_json_array(head: bytes, path: Path) -> bool:
+    """A top-level array: a .json file starting with `[`, or any file whose first line
+    opens an array it does not close (a pretty-printed array, whatever its name)."""
+    text = head.lstrip(BOM + b" \t\r\n")
+    if not text.startswith(b"["):
+        return False
+    if not path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        return True
+    first = text.split(b"\n", 1)[0]
+    try:
+        orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return True
+    return False
 
 
 def _sniff(path: Path) -> bytes:
@@ -208,7 +222,7 @@ def _parse_line(raw: bytes, lineno: int, read: FileRead) -> dict[str, Any] | Non
         Severity.ERROR,
         lineno,
         f"line is a JSON {_json_kind(value)}, not an object",
-        "each line must be one JSON object such as {\"messages\": [...]}",
+        'each line must be one JSON object such as {"messages": [...]}',
         _excerpt(raw),
     )
     return None
@@ -287,8 +301,13 @@ def _json_array_chunks(
         read.sha256 = hashlib.sha256(data).hexdigest()
     if data.startswith(BOM):
         data = data[len(BOM) :]
-        read.add("FT004", Severity.WARNING, 1, "file starts with a UTF-8 byte-order mark",
-                 "save the file as UTF-8 without BOM; several trainers reject it")
+        read.add(
+            "FT004",
+            Severity.WARNING,
+            1,
+            "file starts with a UTF-8 byte-order mark",
+            "save the file as UTF-8 without BOM; several trainers reject it",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -313,9 +332,13 @@ def _json_array_chunks(
         if isinstance(value, dict):
             chunk.append((line, value))
         else:
-            read.add("FT002", Severity.ERROR, line,
-                     f"array element is a JSON {_json_kind(value)}, not an object",
-                     "each element must be one JSON object such as {\"messages\": [...]}")
+            read.add(
+                "FT002",
+                Severity.ERROR,
+                line,
+                f"array element is a JSON {_json_kind(value)}, not an object",
+                'each element must be one JSON object such as {"messages": [...]}',
+            )
         line += text.count("\n", pos, end)
         pos, line = _skip_space(text, end, line)
         if pos < len(text) and text[pos] == ",":

@@ -1,0 +1,73 @@
+"""`audit()`: the whole pipeline as one call, for notebooks, the CLI and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from auditor.config import AuditConfig
+from auditor.context import AuditContext
+from auditor.dataset import Progress, load_dataset
+from auditor.engine import CheckProgress, run_checks
+from auditor.formats import KeyMapping
+from auditor.registry import select_checks
+from auditor.report import DatasetInfo, Report, TaskInfo
+from auditor.verdict import decide
+
+
+def tool_version() -> str:
+    try:
+        return version("ftaudit")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+def audit(
+    paths: Sequence[str | Path],
+    eval_paths: Sequence[str | Path] = (),
+    config: AuditConfig | None = None,
+    *,
+    on_rows: Progress | None = None,
+    on_check: CheckProgress | None = None,
+) -> Report:
+    """Audit training files (and held-out eval files) and return the Report.
+
+    Raises auditor.io.InputError for a file that cannot be audited at all and
+    auditor.config.ConfigError for a bad configuration.
+    """
+    config = config or AuditConfig()
+    checks = select_checks(config)  # before reading: a config typo fails fast
+    keys = _key_mapping(config)
+    dataset = load_dataset(
+        [Path(p) for p in paths],
+        [Path(p) for p in eval_paths],
+        keys=keys,
+        max_line_bytes=config.max_line_bytes,
+        progress=on_rows,
+    )
+    ctx = AuditContext(dataset, config)
+    results = run_checks(ctx, checks, on_check)
+    task = ctx.__dict__.get("task")
+    tokens = ctx.__dict__.get("tokens")
+    return Report(
+        version=tool_version(),
+        verdict=decide(results),
+        datasets=[DatasetInfo(**vars(f)) for f in dataset.files],
+        checks=results,
+        task=TaskInfo(name=task.task.value, inferred=task.inferred, reason=task.reason)
+        if task is not None
+        else None,
+        tokenizer=tokens.tokenizer_name if tokens is not None else None,
+        selected=[c.code for c in checks],
+    )
+
+
+def _key_mapping(config: AuditConfig) -> KeyMapping | None:
+    from auditor.config import ConfigError
+
+    if (config.prompt_key is None) != (config.response_key is None):
+        raise ConfigError("give both --prompt-key and --response-key, or neither")
+    if config.prompt_key is None or config.response_key is None:
+        return None
+    return KeyMapping(config.prompt_key, config.response_key)

@@ -1,0 +1,267 @@
+"""The `ftaudit` command line. `audit` is the default command: `ftaudit data.jsonl`.
+
+Exit codes: 0 GO (and REVIEW unless --strict), 1 NO-GO, 2 usage, config or input error.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+
+from auditor.config import Task
+
+SUBCOMMANDS = ("audit", "checks", "explain")
+ROOT_FLAGS = ("--help", "-h", "--version")
+
+app = typer.Typer(
+    name="ftaudit",
+    help="Is this JSONL file ready to fine-tune on — and should you fine-tune at all?\n\n"
+    "Run `ftaudit data.jsonl` to audit a file (audit is the default command).",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputFormat(StrEnum):
+    TERMINAL = "terminal"
+    JSON = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from auditor.api import tool_version
+
+        typer.echo(f"ftaudit {tool_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Audit fine-tuning datasets."""
+
+
+def _codes(values: list[str] | None) -> list[str] | None:
+    """`--select FT0,FT1 --select FT2` → ["FT0", "FT1", "FT2"]; None when not given."""
+    if not values:
+        return None
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+@app.command()
+def audit(
+    paths: Annotated[list[Path], typer.Argument(help="Training files (.jsonl, .jsonl.gz, .json).")],
+    eval_paths: Annotated[
+        list[Path] | None, typer.Option("--eval", help="Held-out eval file (repeatable).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TERMINAL,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    select: Annotated[
+        list[str] | None, typer.Option(help="Only these code prefixes, e.g. FT0,FT1.")
+    ] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Skip these code prefixes.")] = None,
+    extend_select: Annotated[
+        list[str] | None, typer.Option(help="Add code prefixes to the selection.")
+    ] = None,
+    task: Annotated[
+        Task | None, typer.Option(help="What the fine-tune is for; tunes the size bands.")
+    ] = None,
+    tokenizer: Annotated[
+        str | None, typer.Option(help="Your base model's tokenizer.json for exact counts.")
+    ] = None,
+    context_length: Annotated[
+        int | None, typer.Option(help="Training context length in tokens (default 8192).")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Planned epochs (default 3).")] = None,
+    prompt_key: Annotated[str | None, typer.Option(help="Field holding the prompt.")] = None,
+    response_key: Annotated[str | None, typer.Option(help="Field holding the response.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
+    ] = None,
+    strict: Annotated[
+        bool | None, typer.Option("--strict/--no-strict", help="Exit 1 on REVIEW too.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> int:
+    """Audit training files and print a verdict: GO, REVIEW or NO-GO."""
+    from auditor.api import audit as run_audit
+    from auditor.config import find_config_file, load_config
+    from auditor.verdict import VerdictStatus
+
+    overrides: dict[str, Any] = {
+        "select": _codes(select),
+        "ignore": _codes(ignore),
+        "extend_select": _codes(extend_select),
+        "task": task,
+        "tokenizer": tokenizer,
+        "context_length": context_length,
+        "epochs": epochs,
+        "prompt_key": prompt_key,
+        "response_key": response_key,
+        "strict": strict,
+    }
+    config_path = config if config is not None else find_config_file(Path.cwd())
+    if config is not None and not config.is_file():
+        from auditor.config import ConfigError
+
+        raise ConfigError(f"{config}: no such config file")
+    settings = load_config(config_path, overrides)
+    with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
+        report = run_audit(
+            paths,
+            eval_paths or [],
+            settings,
+            on_rows=progress.rows,
+            on_check=progress.check,
+        )
+    _emit(report, output_format, output)
+    if report.verdict.status is VerdictStatus.NO_GO:
+        return 1
+    if report.verdict.status is VerdictStatus.REVIEW and settings.strict:
+        return 1
+    return 0
+
+
+def _emit(report: Any, output_format: OutputFormat, output: Path | None) -> None:
+    from rich.console import Console
+
+    from auditor.atomic import write_atomic
+    from reports.json_report import render_json
+    from reports.terminal import render_terminal
+
+    if output_format is OutputFormat.JSON:
+        text = render_json(report)
+    else:
+        recorder = Console(record=True, width=120, file=_Null())
+        render_terminal(report, recorder)
+        text = recorder.export_text()
+    if output is not None:
+        write_atomic(output, text.encode("utf-8"))
+        render_terminal(report, Console())
+        typer.echo(f"report written to {output}", err=True)
+    elif output_format is OutputFormat.JSON:
+        sys.stdout.write(text)
+    else:
+        render_terminal(report, Console())
+
+
+class _Null:
+    """A file that discards writes (rich's record mode still needs somewhere to print)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Progress:
+    """Progress on stderr for long steps; silent when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.counts: dict[str, int] = {}
+        self._status: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status("reading…")
+            self._status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+    def rows(self, path: str, count: int) -> None:
+        self.counts[path] = self.counts.get(path, 0) + count
+        if self._status is not None:
+            self._status.update(f"reading {path}: {self.counts[path]:,} rows")
+
+    def check(self, check: Any) -> None:
+        if self._status is not None:
+            self._status.update(f"running {check.code} {check.name}")
+
+
+@app.command("checks")
+def list_checks() -> None:
+    """List every registered check (built-in and plugins)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from auditor.registry import discover
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("code", "name", "family", "summary"):
+        table.add_column(column)
+    for code, check in discover().items():
+        first = check.documentation().splitlines()
+        table.add_row(code, check.name, check.family, first[0] if first else "")
+    Console().print(table)
+
+
+@app.command()
+def explain(code: Annotated[str, typer.Argument(help="A check code, e.g. FT107.")]) -> None:
+    """Print a check's documentation: what, why, an example, its options."""
+    from auditor.config import ConfigError
+    from auditor.registry import discover
+
+    check = discover().get(code.strip().upper())
+    if check is None:
+        raise ConfigError(f"unknown check code `{code}` (see `ftaudit checks`)")
+    typer.echo(f"{check.code} {check.name} ({check.family})\n")
+    typer.echo(check.documentation())
+    options = check.Options.model_fields
+    if options:
+        typer.echo("\nOptions (set under [tool.ftaudit.checks." + check.code + "]):")
+        for name, info in options.items():
+            typer.echo(f"  {name} = {info.default!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code; never a traceback for a user's mistake."""
+    from auditor.config import ConfigError
+    from auditor.io import InputError
+    from auditor.registry import PluginError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] not in SUBCOMMANDS and args[0] not in ROOT_FLAGS:
+        args.insert(0, "audit")
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="ftaudit", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except (InputError, ConfigError, PluginError) as exc:
+        typer.echo(f"ftaudit: error: {exc}", err=True)
+        return 2
+    except BrokenPipeError:
+        return 0
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

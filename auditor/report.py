@@ -1,0 +1,47 @@
+"""The Report: everything an audit found, in a stable, versioned shape for every renderer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from auditor.check import CheckResult, Finding
+from auditor.verdict import Verdict
+
+#: Bump the minor version for added fields, the major one for renamed or removed fields.
+SCHEMA_VERSION = "1.0"
+
+
+class DatasetInfo(BaseModel):
+    path: str
+    split: str
+    sha256: str
+    format: str
+    rows: int
+    lines: int
+
+
+class TaskInfo(BaseModel):
+    name: str
+    inferred: bool
+    reason: str
+
+
+class Report(BaseModel):
+    schema_version: str = SCHEMA_VERSION
+    tool: str = "ftaudit"
+    version: str
+    created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    verdict: Verdict
+    datasets: list[DatasetInfo]
+    checks: list[CheckResult]
+    task: TaskInfo | None = None
+    tokenizer: str | None = None
+    selected: list[str] = Field(default_factory=list)
+
+    def result(self, code: str) -> CheckResult | None:
+        return next((c for c in self.checks if c.code == code), None)
+
+    def findings(self) -> list[Finding]:
+        return [f for check in self.checks for f in check.findings]

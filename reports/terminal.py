@@ -1,0 +1,122 @@
+"""Terminal renderer (rich): verdict banner, one line per check, the top findings."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from auditor.check import Finding, Severity, Status
+from auditor.report import Report
+from auditor.verdict import VerdictStatus
+
+VERDICT_STYLE = {
+    VerdictStatus.GO: "bold white on green",
+    VerdictStatus.REVIEW: "bold black on yellow",
+    VerdictStatus.NO_GO: "bold white on red",
+}
+STATUS_STYLE = {
+    Status.PASS: "green",
+    Status.WARN: "yellow",
+    Status.FAIL: "bold red",
+    Status.SKIPPED: "dim",
+    Status.ERROR: "magenta",
+}
+SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+TOP_FINDINGS = 15
+
+
+def render_terminal(report: Report, console: Console) -> None:
+    console.print(_banner(report))
+    console.print(_datasets(report))
+    console.print(_checks(report))
+    top = _top_findings(report)
+    if top is not None:
+        console.print(top)
+    codes = [c.code for c in report.checks if c.status in (Status.FAIL, Status.WARN)]
+    if codes:
+        console.print(
+            f"Run [bold]ftaudit explain {codes[0]}[/] for what a check means and how to fix it."
+        )
+
+
+def _banner(report: Report) -> Panel:
+    verdict = report.verdict
+    title = Text(f" {verdict.status.value} ", style=VERDICT_STYLE[verdict.status])
+    line = Text.assemble(title, f"  readiness {verdict.score}/100")
+    parts: list[RenderableType] = [line]
+    if verdict.failed:
+        parts.append(Text(f"failing: {', '.join(verdict.failed)}", style="red"))
+    if verdict.warned:
+        parts.append(Text(f"to review: {', '.join(verdict.warned)}", style="yellow"))
+    if verdict.errored:
+        parts.append(Text(f"check errors: {', '.join(verdict.errored)}", style="magenta"))
+    context = []
+    if report.task is not None:
+        how = f"inferred: {report.task.reason}" if report.task.inferred else "given"
+        context.append(f"task {report.task.name} ({how})")
+    if report.tokenizer is not None:
+        context.append(f"tokens by {report.tokenizer}")
+    if context:
+        parts.append(Text("; ".join(context), style="dim"))
+    return Panel(Group(*parts), title="ftaudit", title_align="left", box=box.ROUNDED)
+
+
+def _datasets(report: Report) -> Table:
+    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
+    for column in ("split", "file", "format", "rows", "lines"):
+        table.add_column(column, justify="right" if column in ("rows", "lines") else "left")
+    for info in report.datasets:
+        table.add_row(info.split, info.path, info.format, f"{info.rows:,}", f"{info.lines:,}")
+    return table
+
+
+def _checks(report: Report) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("code")
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("score", justify="right")
+    table.add_column("result", overflow="fold")
+    for result in report.checks:
+        table.add_row(
+            result.code,
+            result.name,
+            Text(result.status.value, style=STATUS_STYLE[result.status]),
+            f"{result.score:.2f}",
+            Text(result.summary),
+        )
+    return table
+
+
+def _top_findings(report: Report) -> Table | None:
+    ranked: list[Finding] = sorted(
+        (f for c in report.checks if c.status in (Status.FAIL, Status.WARN) for f in c.findings),
+        key=lambda f: (SEVERITY_RANK[f.severity], f.file or "", f.line or 0),
+    )
+    if not ranked:
+        return None
+    total = sum(c.findings_total for c in report.checks if c.status in (Status.FAIL, Status.WARN))
+    table = Table(
+        title=f"Top findings ({min(TOP_FINDINGS, total)} of {total:,})",
+        title_justify="left",
+        box=box.SIMPLE,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("where", no_wrap=True)
+    table.add_column("code")
+    table.add_column("problem", overflow="fold")
+    for finding in ranked[:TOP_FINDINGS]:
+        where = f"{finding.file}:{finding.line}" if finding.line else (finding.file or "")
+        message = Text(finding.message)
+        if finding.hint:
+            message.append(f"\nfix: {finding.hint}", style="dim")
+        table.add_row(
+            where,
+            Text(finding.code, style="red" if finding.severity is Severity.ERROR else "yellow"),
+            message,
+        )
+    return table

@@ -1,0 +1,56 @@
+"""Every check has a bad fixture it must flag and a good one it must pass.
+
+Fixtures live in tests/fixtures/<CODE>/{bad,good}.jsonl with an optional config.toml
+(AuditConfig keys) for the check's settings, e.g. the task for size bands.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from auditor import AuditConfig, audit
+from auditor.check import Status
+from auditor.registry import discover
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CODES = sorted(discover())
+
+
+def fixture_config(code: str) -> AuditConfig:
+    extra_path = FIXTURES / code / "config.toml"
+    extra = tomllib.loads(extra_path.read_text()) if extra_path.exists() else {}
+    from auditor.config import load_config
+
+    return load_config(None, {**extra, "select": [code]})
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_check_has_both_fixtures(code: str) -> None:
+    assert (FIXTURES / code / "bad.jsonl").is_file(), f"{code} lacks tests/fixtures/{code}/bad.jsonl"
+    assert (FIXTURES / code / "good.jsonl").is_file(), f"{code} lacks good.jsonl"
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_bad_fixture_is_flagged(code: str) -> None:
+    path = FIXTURES / code / "bad.jsonl"
+    report = audit([path], config=fixture_config(code))
+    result = report.result(code)
+    assert result is not None
+    assert result.status in (Status.WARN, Status.FAIL), result.summary
+    own = [f for f in result.findings if f.code == code]
+    assert own, f"{code} reported no finding of its own code"
+    lines = len(path.read_bytes().splitlines())
+    assert all(f.line is None or 1 <= f.line <= lines for f in own)
+    assert all(f.file is None or f.file == str(path) for f in own)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_good_fixture_passes(code: str) -> None:
+    report = audit([FIXTURES / code / "good.jsonl"], config=fixture_config(code))
+    result = report.result(code)
+    assert result is not None
+    assert result.status is Status.PASS, (result.summary, result.findings[:3])
+    assert not [f for f in result.findings if f.code == code]
