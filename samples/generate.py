@@ -1,0 +1,407 @@
+"""Write the sample datasets in samples/ (deterministic; rerun after editing).
+
+    python samples/generate.py
+
+- chat_clean.jsonl: 160 support-ticket extraction examples in OpenAI chat format → GO.
+- chat_broken.jsonl: the same task with the mistakes real exports have → NO-GO.
+- formats/*.jsonl: a few rows in each supported format, to see detection at work.
+
+Every text here was written for ftaudit; the ticket generator combines hand-written parts.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+SYSTEM = (
+    "You triage customer support tickets for Northwind Outfitters. Read the ticket and "
+    "reply with one JSON object with the keys category, product, urgency and summary. "
+    "category is one of billing, shipping, returns, product_defect, account; urgency "
+    "is low, normal or high; summary is one short sentence."
+)
+
+PRODUCTS = [
+    "trail running shoes",
+    "a two-person tent",
+    "the insulated water bottle",
+    "a merino base layer",
+    "the 40-litre hiking backpack",
+    "rain shell jacket",
+    "a camping stove",
+    "the down sleeping bag",
+    "trekking poles",
+    "a headlamp",
+    "wool hiking socks",
+    "the kayak paddle",
+    "a climbing harness",
+    "ski goggles",
+    "the fleece pullover",
+    "a folding camp chair",
+    "snowshoes",
+    "a bike helmet",
+]
+NAMES = [
+    "Amara",
+    "Jonas",
+    "Priya",
+    "Tomás",
+    "Ingrid",
+    "Kwame",
+    "Mei",
+    "Oskar",
+    "Leila",
+    "Dmitri",
+    "Siobhan",
+    "Rafael",
+    "Yuki",
+    "Fatima",
+    "Henrik",
+    "Chloé",
+    "Anil",
+    "Greta",
+]
+PLACES = [
+    "Leeds",
+    "Bergen",
+    "Porto",
+    "Winnipeg",
+    "Ghent",
+    "Tartu",
+    "Cork",
+    "Dunedin",
+    "Boulder",
+    "Kraków",
+    "Tampere",
+    "Halifax",
+    "Bilbao",
+    "Graz",
+    "Nagano",
+    "Aarhus",
+]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+# (category, urgency, ticket frame, summary frame). Frames are varied on purpose: real
+# tickets differ in wording, not only in the nouns.
+TICKETS: list[tuple[str, str, str, str]] = [
+    (
+        "billing",
+        "high",
+        "I was charged twice for {p} on {d}. Please refund the second "
+        "payment, my card is close to its limit.",
+        "Customer was charged twice for {p}.",
+    ),
+    (
+        "billing",
+        "normal",
+        "Hi, the invoice for {p} shows {n} euros more than the price on "
+        "your site. Can you explain the difference?",
+        "Invoice for {p} is higher than the listed price.",
+    ),
+    (
+        "billing",
+        "low",
+        "Could you send me a VAT receipt for {p}? My employer in {c} needs it for expenses.",
+        "Customer asks for a VAT receipt for {p}.",
+    ),
+    (
+        "shipping",
+        "high",
+        "My order with {p} was due {d} and tracking has not moved for "
+        "{n} days. I leave for a trip on the weekend!",
+        "Order with {p} is stuck in transit before a trip.",
+    ),
+    (
+        "shipping",
+        "normal",
+        "The courier left {p} at the wrong address in {c}. A neighbour "
+        "has it but I'd like to know how this happened.",
+        "{p} was delivered to the wrong address.",
+    ),
+    (
+        "shipping",
+        "low",
+        "Can I change the delivery address for {p} to my office in {c}? "
+        "It hasn't shipped yet I think.",
+        "Customer wants to change the delivery address for {p}.",
+    ),
+    (
+        "returns",
+        "normal",
+        "{p} is too small. How do I return it and get the next size? Bought it {n} days ago.",
+        "Customer wants to exchange {p} for another size.",
+    ),
+    (
+        "returns",
+        "low",
+        "I changed my mind about {p}, it's unused and still in the box. Is the return free to {c}?",
+        "Customer asks whether returning unused {p} is free.",
+    ),
+    (
+        "returns",
+        "high",
+        "I sent {p} back {n} weeks ago and still have no refund. This is "
+        "the third time I'm writing.",
+        "Refund for returned {p} is overdue after repeated contact.",
+    ),
+    (
+        "product_defect",
+        "high",
+        "The seam on {p} split on the first day out near {c}. I was "
+        "soaked. I want a replacement before {d}.",
+        "{p} failed on first use; customer wants a quick replacement.",
+    ),
+    (
+        "product_defect",
+        "normal",
+        "After {n} weeks the zipper on {p} keeps jamming. Is this covered by warranty?",
+        "Zipper on {p} jams; customer asks about warranty.",
+    ),
+    (
+        "product_defect",
+        "low",
+        "Small thing: the logo on {p} is peeling a little. Not urgent, "
+        "just thought you should know.",
+        "Logo on {p} is peeling slightly.",
+    ),
+    (
+        "account",
+        "high",
+        "Someone changed the email on my account and ordered {p}. I did "
+        "not do this! Please lock it.",
+        "Possible account takeover with an unauthorised order of {p}.",
+    ),
+    (
+        "account",
+        "normal",
+        "I can't log in since {d}; the reset link for my account never "
+        "arrives. I wanted to reorder {p}.",
+        "Password reset emails are not arriving.",
+    ),
+    (
+        "account",
+        "low",
+        "Please delete my account and my saved address in {c}. I bought "
+        "{p} once and don't need it anymore.",
+        "Customer asks to delete their account.",
+    ),
+]
+OPENERS = ["", "Hello, ", "Hi there. ", "Good morning! ", "Hey, ", "Dear support, "]
+CLOSERS = [
+    "",
+    " Thanks.",
+    " Thank you, {name}.",
+    " Regards, {name}",
+    " — {name} from {c}",
+    " Cheers!",
+]
+
+
+def ticket_example(rng: random.Random, frame: tuple[str, str, str, str]) -> dict[str, Any]:
+    category, urgency, ticket, summary = frame
+    fill = {
+        "p": rng.choice(PRODUCTS),
+        "d": rng.choice(DAYS),
+        "n": rng.randint(2, 19),
+        "c": rng.choice(PLACES),
+        "name": rng.choice(NAMES),
+    }
+    text = rng.choice(OPENERS) + ticket.format(**fill) + rng.choice(CLOSERS).format(**fill)
+    product = fill["p"].removeprefix("the ").removeprefix("a ").removeprefix("an ")
+    answer = {
+        "category": category,
+        "product": product,
+        "urgency": urgency,
+        "summary": summary.format(**fill)[0].upper() + summary.format(**fill)[1:],
+    }
+    return {
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)},
+        ]
+    }
+
+
+def clean_rows(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Distinct tickets: the same (frame, product, place, name) never repeats."""
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    while len(rows) < count:
+        row = ticket_example(rng, TICKETS[len(rows) % len(TICKETS)])
+        key = row["messages"][1]["content"]
+        if key not in seen:
+            seen.add(key)
+            rows.append(row)
+    return rows
+
+
+def broken_lines() -> list[str]:
+    """Lines with the mistakes real exports have, each commented with the code it shows."""
+    rows = clean_rows(60, seed=11)
+    lines = [json.dumps(r, ensure_ascii=False) for r in rows]
+    user = {"role": "user", "content": "My tent pole snapped on the second night."}
+    answer = (
+        '{"category": "product_defect", "product": "tent", "urgency": "normal", '
+        '"summary": "Tent pole snapped."}'
+    )
+    bad: list[str] = [
+        # FT001: a Python dict repr pasted in
+        "{'messages': [{'role': 'user', 'content': 'Where is my parcel?'}]}",
+        # FT002: not an object
+        '["user", "Where is my parcel?"]',
+        # FT103: assistant turn without content
+        json.dumps(
+            {"messages": [{"role": "system", "content": SYSTEM}, user, {"role": "assistant"}]}
+        ),
+        # FT104: weight given as a string
+        json.dumps({"messages": [user, {"role": "assistant", "content": answer, "weight": "1"}]}),
+        # FT105: an unknown role
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": SYSTEM},
+                    {"role": "customer", "content": user["content"]},
+                    {"role": "bot", "content": answer},
+                ]
+            }
+        ),
+        # FT106/FT107: system message in the middle, two user turns in a row
+        json.dumps(
+            {
+                "messages": [
+                    user,
+                    {"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": "Hello??"},
+                    {"role": "assistant", "content": answer},
+                ]
+            }
+        ),
+        # FT108: ends with a user turn
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": SYSTEM},
+                    user,
+                    {"role": "assistant", "content": answer},
+                    {"role": "user", "content": "Thanks!"},
+                ]
+            }
+        ),
+        # FT109: nothing trainable
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": SYSTEM},
+                    user,
+                    {"role": "assistant", "content": answer, "weight": 0},
+                ]
+            }
+        ),
+        # FT110: empty assistant answer
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": SYSTEM},
+                    user,
+                    {"role": "assistant", "content": "   "},
+                ]
+            }
+        ),
+        # FT115: unrendered template placeholder
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": SYSTEM},
+                    {
+                        "role": "user",
+                        "content": "Hi, I am {{customer_name}} and my order {{order_id}} is late.",
+                    },
+                    {"role": "assistant", "content": answer},
+                ]
+            }
+        ),
+        # FT116: a different system prompt
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": "You are a helpful assistant."},
+                    user,
+                    {"role": "assistant", "content": answer},
+                ]
+            }
+        ),
+        # FT117: free text where every other answer is JSON
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": SYSTEM},
+                    user,
+                    {
+                        "role": "assistant",
+                        "content": "Sorry to hear that! I have logged it as a defect.",
+                    },
+                ]
+            }
+        ),
+        # FT111/FT112/FT113: broken tool use
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": "Has order 5512 shipped?"},
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": "lookup_order", "arguments": "{order: 5512"},
+                            }
+                        ],
+                    },
+                    {"role": "tool", "tool_call_id": "call_9", "content": "shipped Tuesday"},
+                    {"role": "assistant", "content": answer},
+                ],
+                "tools": [
+                    {
+                        "type": "function",
+                        "function": {"name": "track_parcel", "parameters": {"type": "object"}},
+                    }
+                ],
+            }
+        ),
+    ]
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        out.append(line)
+        if index % 4 == 1 and bad:
+            out.append(bad.pop(0))
+    out.extend(bad)
+    return out
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]] | list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    write_jsonl(HERE / "chat_clean.jsonl", clean_rows(160))
+    write_jsonl(HERE / "chat_broken.jsonl", broken_lines())
+    from samples_formats import FORMAT_SAMPLES  # hand-written rows, one list per format
+
+    for name, rows in FORMAT_SAMPLES.items():
+        write_jsonl(HERE / "formats" / f"{name}.jsonl", rows)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(HERE))
+    main()
