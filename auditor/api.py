@@ -12,6 +12,7 @@ from auditor.dataset import Progress, load_dataset
 from auditor.engine import CheckProgress, run_checks
 from auditor.formats import KeyMapping
 from auditor.registry import select_checks
+from auditor.tokens import load_tokenizer
 from auditor.report import DatasetInfo, Report, TaskInfo
 from auditor.verdict import decide
 
@@ -39,6 +40,9 @@ def audit(
     config = config or AuditConfig()
     checks = select_checks(config)  # before reading: a config typo fails fast
     keys = _key_mapping(config)
+    # A given tokenizer is loaded up front so a bad path is a config error (exit 2), not
+    # an error inside every check that counts tokens.
+    tokenizer = load_tokenizer(config.tokenizer) if config.tokenizer is not None else None
     dataset = load_dataset(
         [Path(p) for p in paths],
         [Path(p) for p in eval_paths],
@@ -46,7 +50,7 @@ def audit(
         max_line_bytes=config.max_line_bytes,
         progress=on_rows,
     )
-    ctx = AuditContext(dataset, config)
+    ctx = AuditContext(dataset, config, tokenizer=tokenizer)
     results = run_checks(ctx, checks, on_check)
     task = ctx.__dict__.get("task")
     tokens = ctx.__dict__.get("tokens")

@@ -5,13 +5,15 @@ Exit codes: 0 GO (and REVIEW unless --strict), 1 NO-GO, 2 usage, config or input
 
 from __future__ import annotations
 
+import io
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from auditor.config import Task
 
@@ -147,7 +149,7 @@ def _emit(report: Any, output_format: OutputFormat, output: Path | None) -> None
     if output_format is OutputFormat.JSON:
         text = render_json(report)
     else:
-        recorder = Console(record=True, width=120, file=_Null())
+        recorder = Console(record=True, width=120, file=io.StringIO())
         render_terminal(report, recorder)
         text = recorder.export_text()
     if output is not None:
@@ -158,16 +160,6 @@ def _emit(report: Any, output_format: OutputFormat, output: Path | None) -> None
         sys.stdout.write(text)
     else:
         render_terminal(report, Console())
-
-
-class _Null:
-    """A file that discards writes (rich's record mode still needs somewhere to print)."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
 
 
 class _Progress:
@@ -228,11 +220,11 @@ def explain(code: Annotated[str, typer.Argument(help="A check code, e.g. FT107."
         raise ConfigError(f"unknown check code `{code}` (see `ftaudit checks`)")
     typer.echo(f"{check.code} {check.name} ({check.family})\n")
     typer.echo(check.documentation())
-    options = check.Options.model_fields
-    if options:
-        typer.echo("\nOptions (set under [tool.ftaudit.checks." + check.code + "]):")
-        for name, info in options.items():
-            typer.echo(f"  {name} = {info.default!r}")
+    defaults = check.Options().model_dump(mode="json")
+    if defaults:
+        typer.echo(f"\nOptions (set under [tool.ftaudit.checks.{check.code}]), defaults:")
+        for name, value in defaults.items():
+            typer.echo(f"  {name} = {json.dumps(value)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,14 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="ftaudit", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        exc.show()
-        return 2
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         return 130
+    except TyperException as exc:  # usage errors: bad option, bad value, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"ftaudit: error: {exc}", err=True)
+        code = getattr(exc, "exit_code", 2)
+        return code if isinstance(code, int) else 2
     except (InputError, ConfigError, PluginError) as exc:
         typer.echo(f"ftaudit: error: {exc}", err=True)
         return 2

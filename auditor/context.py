@@ -13,7 +13,7 @@ from auditor.config import AuditConfig, Task
 from auditor.dataset import Dataset
 
 if TYPE_CHECKING:
-    from auditor.tokens import TokenCounts
+    from auditor.tokens import TokenCounts, Tokenizer
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,12 @@ class TaskChoice:
 class AuditContext:
     """Shared state for one audit. Artifacts are computed on first use, then reused."""
 
-    def __init__(self, dataset: Dataset, config: AuditConfig) -> None:
+    def __init__(
+        self, dataset: Dataset, config: AuditConfig, tokenizer: Tokenizer | None = None
+    ) -> None:
         self.dataset = dataset
         self.config = config
+        self._tokenizer = tokenizer
         #: Unique-example count once a duplicate check has measured it (FT3xx); the size
         #: check judges this number instead of the raw row count when it is set.
         self.unique_examples: int | None = None
@@ -54,4 +57,5 @@ class AuditContext:
         """Per-row prompt / trainable token counts of the train split (see auditor.tokens)."""
         from auditor.tokens import count_tokens, load_tokenizer
 
-        return count_tokens(self.dataset.train, load_tokenizer(self.config.tokenizer))
+        tokenizer = self._tokenizer or load_tokenizer(self.config.tokenizer)
+        return count_tokens(self.dataset.train, tokenizer)

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -140,7 +140,7 @@ def _sha256_of(path: Path) -> str:
 
 
 def _open(path: Path, compressed: bool) -> IO[bytes]:
-    return gzip.open(path, "rb") if compressed else path.open("rb")
+    return cast(IO[bytes], gzip.open(path, "rb") if compressed else path.open("rb"))
 
 
 def _jsonl_chunks(

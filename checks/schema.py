@@ -60,10 +60,6 @@ class WrongType(FormatCheck):
     name = "wrong-type"
 
 
-class MixedFormatsOptions(CheckOptions):
-    fail_on_mixed: bool = True
-
-
 class MixedFormats(Check):
     """A file that mixes formats.
 
@@ -78,10 +74,12 @@ class MixedFormats(Check):
     code = "FT102"
     name = "mixed-formats"
     family = "format"
-    Options = MixedFormatsOptions
+
+    class Options(CheckOptions):
+        fail_on_mixed: bool = True
 
     def run(self, ctx: AuditContext) -> CheckResult:
-        assert isinstance(self.options, MixedFormatsOptions)
+        assert isinstance(self.options, self.Options)
         frame = ctx.dataset.train
         majority = {f.path: f.format for f in ctx.dataset.files if f.split == "train"}
         odd = frame.filter(

