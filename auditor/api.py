@@ -12,8 +12,8 @@ from auditor.dataset import Progress, load_dataset
 from auditor.engine import CheckProgress, run_checks
 from auditor.formats import KeyMapping
 from auditor.registry import select_checks
-from auditor.tokens import load_tokenizer
 from auditor.report import DatasetInfo, Report, TaskInfo
+from auditor.tokens import load_tokenizer
 from auditor.verdict import decide
 
 
