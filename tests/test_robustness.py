@@ -1,0 +1,73 @@
+"""Whatever the data, the audit finishes: no traceback, no check crashing (status error)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auditor import audit
+from auditor.check import Status
+from auditor.cli import main
+
+KEYS = [
+    "messages", "role", "content", "weight", "tool_calls", "function", "arguments", "name",
+    "id", "tool_call_id", "tools", "prompt", "completion", "chosen", "rejected", "label",
+    "instruction", "input", "output", "history", "system", "conversations", "from", "value",
+    "contents", "parts", "text", "systemInstruction", "preferred_output",
+    "non_preferred_output", "question", "answer", "toolUse", "toolResult", "schemaVersion",
+]  # fmt: skip
+ROLES = ["system", "user", "assistant", "tool", "bot", "human", "gpt", "model", ""]
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.sampled_from(ROLES),
+    st.text(max_size=20),
+    st.sampled_from(["{}", '{"a": 1}', "{{name}}", "[1, 2]", "not json {"]),
+)
+values = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.sampled_from(KEYS), children, max_size=5),
+    ),
+    max_leaves=25,
+)
+records = st.dictionaries(st.sampled_from(KEYS), values, min_size=1, max_size=5)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=st.lists(records, min_size=1, max_size=8))
+def test_any_records_audit_without_crashing(tmp_path: Path, rows: list[dict[str, object]]) -> None:
+    path = tmp_path / "data.jsonl"
+    valid = {
+        "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]
+    }
+    path.write_text("\n".join(json.dumps(r) for r in [valid, *rows]) + "\n")
+    report = audit([path])
+    crashed = [(c.code, c.summary) for c in report.checks if c.status is Status.ERROR]
+    assert not crashed
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(lines=st.lists(st.binary(max_size=60), min_size=1, max_size=6))
+def test_any_bytes_give_an_exit_code_not_a_traceback(tmp_path: Path, lines: list[bytes]) -> None:
+    path = tmp_path / "data.jsonl"
+    good = b'{"text": "a valid row"}'
+    path.write_bytes(b"\n".join([good, *lines]))
+    assert main(
+        [str(path), "--quiet", "--format", "json", "--output", str(tmp_path / "r.json")]
+    ) in (0, 1, 2)
