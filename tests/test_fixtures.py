@@ -29,7 +29,9 @@ def fixture_config(code: str) -> AuditConfig:
 
 @pytest.mark.parametrize("code", CODES)
 def test_check_has_both_fixtures(code: str) -> None:
-    assert (FIXTURES / code / "bad.jsonl").is_file(), f"{code} lacks tests/fixtures/{code}/bad.jsonl"
+    assert (FIXTURES / code / "bad.jsonl").is_file(), (
+        f"{code} lacks tests/fixtures/{code}/bad.jsonl"
+    )
     assert (FIXTURES / code / "good.jsonl").is_file(), f"{code} lacks good.jsonl"
 
 

@@ -61,7 +61,7 @@ def test_unknown_selector_is_an_error() -> None:
 
 
 def test_options_are_validated() -> None:
-    with pytest.raises(ConfigError, match="FT102.nonsense: unknown option"):
+    with pytest.raises(ConfigError, match=r"FT102\.nonsense: unknown option"):
         select_checks(AuditConfig(checks={"FT102": {"nonsense": 1}}))
     with pytest.raises(ConfigError, match="unknown check `FT999`"):
         select_checks(AuditConfig(checks={"FT999": {}}))
