@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from auditor.check import CheckResult, Status
-from auditor.config import AuditConfig
-from auditor.context import AuditContext
-from auditor.dataset import load_dataset
+from auditor.check import Status
 from checks.roles import (
     VALID_ORDER,
     NoFinalAssistant,
@@ -24,28 +20,7 @@ from checks.roles import (
     alternation_problems,
     suggested_role,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def fixture(code: str, kind: str) -> AuditContext:
-    return AuditContext(load_dataset([FIXTURES / code / f"{kind}.jsonl"]), AuditConfig())
-
-
-def context_of(tmp_path: Path, rows: list[dict[str, Any]]) -> AuditContext:
-    path = tmp_path / "data.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return AuditContext(load_dataset([path]), AuditConfig())
-
-
-def flagged(result: CheckResult) -> list[int]:
-    return sorted({f.line for f in result.findings if f.line is not None})
-
-
-def metric(result: CheckResult, name: str) -> Any:
-    found = result.metric(name)
-    assert found is not None, name
-    return found.value
+from tests.checkutil import context_of, fixture, flagged, metric
 
 
 def chat(*roles: str, **extra: Any) -> dict[str, Any]:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from auditor.check import CheckResult, Status
-from auditor.config import AuditConfig
-from auditor.context import AuditContext
-from auditor.dataset import load_dataset
+from auditor.check import Status
 from checks.tools import (
     InvalidToolArguments,
     UndeclaredTool,
@@ -19,28 +15,7 @@ from checks.tools import (
     argument_problem,
     pairing_problems,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def fixture(code: str, kind: str) -> AuditContext:
-    return AuditContext(load_dataset([FIXTURES / code / f"{kind}.jsonl"]), AuditConfig())
-
-
-def context_of(tmp_path: Path, rows: list[dict[str, Any]]) -> AuditContext:
-    path = tmp_path / "data.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return AuditContext(load_dataset([path]), AuditConfig())
-
-
-def flagged(result: CheckResult) -> list[int]:
-    return sorted({f.line for f in result.findings if f.line is not None})
-
-
-def metric(result: CheckResult, name: str) -> Any:
-    found = result.metric(name)
-    assert found is not None, name
-    return found.value
+from tests.checkutil import context_of, fixture, flagged, metric
 
 
 def call(call_id: str | None, name: str = "lookup", arguments: str = "{}") -> dict[str, Any]:
