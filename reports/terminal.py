@@ -31,7 +31,7 @@ TOP_FINDINGS = 15
 def render_terminal(report: Report, console: Console) -> None:
     console.print(_banner(report))
     console.print(_datasets(report))
-    console.print(_checks(report))
+    console.print(_checks(report, console.width))
     top = _top_findings(report)
     if top is not None:
         console.print(top)
@@ -73,13 +73,17 @@ def _datasets(report: Report) -> Table:
     return table
 
 
-def _checks(report: Report) -> Table:
+def _checks(report: Report, width: int) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("code")
-    table.add_column("check")
-    table.add_column("status")
-    table.add_column("score", justify="right")
-    table.add_column("result", overflow="fold")
+    table.add_column("code", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    # One line per check: the summary is cut to the terminal (the full text is in the
+    # JSON report). rich drops whole columns instead when a no-wrap cell is too wide.
+    longest_name = max((len(r.name) for r in report.checks), default=10)
+    fixed = len("FT000") + longest_name + len("status") + len("0.00") + 4 * 3
+    table.add_column("result", no_wrap=True, overflow="ellipsis", max_width=max(20, width - fixed))
     for result in report.checks:
         table.add_row(
             result.code,
