@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +53,34 @@ def load_dataset(
 
     Raises auditor.io.InputError for a file that cannot be audited at all.
     """
+    with paused_gc():
+        return _load(train, eval_paths, keys, max_line_bytes, progress)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector (reference counting still frees memory).
+
+    Loading and auditing allocate millions of small, long-lived objects and make no
+    reference cycles worth collecting; the collector would walk the growing heap again
+    and again (measured: ~1 s of 4 s when loading 100k rows).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(
+    train: Sequence[Path],
+    eval_paths: Sequence[Path],
+    keys: KeyMapping | None,
+    max_line_bytes: int,
+    progress: Progress | None,
+) -> Dataset:
     files: list[DatasetFile] = []
     findings: list[Finding] = []
     frames: dict[str, list[pl.DataFrame]] = {"train": [], "eval": []}

@@ -189,6 +189,20 @@ class TokenCounts:
         return int(self.trainable_tokens.sum()) / total if total else 0.0
 
 
+def _count_distinct(texts: pl.Series, tokenizer: Tokenizer) -> IntArray:
+    """Token counts of `texts`, tokenizing each distinct text once.
+
+    Fine-tuning sets repeat themselves (one system prompt in every row, stock openers),
+    and hashing a string is far cheaper than tokenizing it.
+    """
+    distinct = texts.unique()
+    if distinct.len() == texts.len():
+        return tokenizer.count_batch(texts.to_list())
+    counts = tokenizer.count_batch(distinct.to_list())
+    mapped = texts.replace_strict(distinct, pl.Series(counts), return_dtype=pl.Int64)
+    return mapped.to_numpy()
+
+
 def count_tokens(frame: pl.DataFrame, tokenizer: Tokenizer) -> TokenCounts:
     """Count prompt / trainable / template tokens of every row of a canonical frame.
 
@@ -274,7 +288,7 @@ def count_tokens(frame: pl.DataFrame, tokenizer: Tokenizer) -> TokenCounts:
         how="vertical",
     ).filter(pl.col("text").str.len_bytes() > 0)  # empty texts cost a call, count nothing
 
-    counts = tokenizer.count_batch(pieces["text"].to_list())
+    counts = _count_distinct(pieces["text"], tokenizer)
     row_of = pieces["_row"].to_numpy()
     kind_of = pieces["kind"].to_numpy()
 
