@@ -39,7 +39,7 @@ def audit(
     """
     config = config or AuditConfig()
     checks = select_checks(config)  # before reading: a config typo fails fast
-    keys = _key_mapping(config)
+    keys = key_mapping(config)
     # A given tokenizer is loaded up front so a bad path is a config error (exit 2), not
     # an error inside every check that counts tokens.
     tokenizer = load_tokenizer(config.tokenizer) if config.tokenizer is not None else None
@@ -50,7 +50,7 @@ def audit(
         max_line_bytes=config.max_line_bytes,
         progress=on_rows,
     )
-    ctx = AuditContext(dataset, config, tokenizer=tokenizer)
+    ctx = AuditContext(dataset, config, tokenizer=tokenizer, selected=[c.code for c in checks])
     results = run_checks(ctx, checks, on_check)
     task = ctx.__dict__.get("task")
     tokens = ctx.__dict__.get("tokens")
@@ -67,7 +67,8 @@ def audit(
     )
 
 
-def _key_mapping(config: AuditConfig) -> KeyMapping | None:
+def key_mapping(config: AuditConfig) -> KeyMapping | None:
+    """The explicit prompt/response keys of the config, if both are given."""
     from auditor.config import ConfigError
 
     if (config.prompt_key is None) != (config.response_key is None):

@@ -17,7 +17,7 @@ from typer.exceptions import TyperException
 
 from auditor.config import Task
 
-SUBCOMMANDS = ("audit", "checks", "explain")
+SUBCOMMANDS = ("audit", "checks", "explain", "dedup")
 ROOT_FLAGS = ("--help", "-h", "--version")
 
 app = typer.Typer(
@@ -190,6 +190,35 @@ class _Progress:
     def check(self, check: Any) -> None:
         if self._status is not None:
             self._status.update(f"running {check.code} {check.name}")
+
+
+class Keep(StrEnum):
+    FIRST = "first"
+    LONGEST = "longest"
+
+
+@app.command()
+def dedup(
+    path: Annotated[Path, typer.Argument(help="The training file to deduplicate.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the copy.")],
+    keep: Annotated[
+        Keep, typer.Option(help="Which row of a duplicate group to keep.")
+    ] = Keep.FIRST,
+    near: Annotated[
+        bool, typer.Option("--near/--exact-only", help="Also drop near-duplicates.")
+    ] = True,
+    prompt_key: Annotated[str | None, typer.Option(help="Field holding the prompt.")] = None,
+    response_key: Annotated[str | None, typer.Option(help="Field holding the response.")] = None,
+) -> int:
+    """Write a copy keeping one row per duplicate group; the input is never touched."""
+    from auditor.api import key_mapping
+    from auditor.config import AuditConfig
+    from auditor.dedup import dedup_file, format_summary
+
+    keys = key_mapping(AuditConfig(prompt_key=prompt_key, response_key=response_key))
+    summary = dedup_file(path, output, keep=keep.value, near=near, keys=keys)
+    typer.echo(format_summary(summary))
+    return 0
 
 
 @app.command("checks")

@@ -5,7 +5,7 @@ Three views per row, reported separately by the checks:
   system prompt left out when most rows share it (templated data would otherwise look
   like one big cluster of near-copies);
 - `response`: the final answer (for preference rows, the chosen one);
-- `example`: the whole row (prompt view + response).
+- `example`: the whole row as rendered (every turn, shared system prompt left out).
 
 Normalization is what makes "the same" mean the same to a person: Unicode NFKC,
 lower case, and runs of whitespace collapsed to one space.
@@ -45,19 +45,25 @@ def shared_system_prompt(frame: pl.DataFrame) -> str | None:
 def comparison_views(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per input row: `prompt`, `response`, `example`, all normalized."""
     shared = shared_system_prompt(frame)
-    prompt = pl.col("prompt").fill_null("")
-    if shared is not None:
-        # The rendered prompt starts with "system: <prompt>\n" when the row has one.
-        prefix = f"system: {shared}\n"
-        prompt = (
-            pl.when(prompt.str.starts_with(prefix))
-            .then(prompt.str.slice(len(prefix)))
-            .otherwise(prompt)
-        )
+    prompt = _without_shared_system(pl.col("prompt"), shared)
+    # The whole rendered row, so turns after the final answer still count.
+    whole = _without_shared_system(pl.coalesce(pl.col("text"), pl.col("prompt")), shared)
     response = pl.coalesce(pl.col("chosen"), pl.col("response"), pl.col("text"))
     return frame.select(
         normalized(prompt).alias("prompt"),
         normalized(response).alias("response"),
-    ).with_columns(
-        pl.concat_str("prompt", "response", separator=" ").str.strip_chars().alias("example")
+        normalized(whole).alias("example"),
+    )
+
+
+def _without_shared_system(rendered: pl.Expr, shared: str | None) -> pl.Expr:
+    """Drop the leading "system: <shared prompt>" line that formats.render writes."""
+    rendered = rendered.fill_null("")
+    if shared is None:
+        return rendered
+    prefix = f"system: {shared}\n"
+    return (
+        pl.when(rendered.str.starts_with(prefix))
+        .then(rendered.str.slice(len(prefix)))
+        .otherwise(rendered)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -27,14 +28,38 @@ class AuditContext:
     """Shared state for one audit. Artifacts are computed on first use, then reused."""
 
     def __init__(
-        self, dataset: Dataset, config: AuditConfig, tokenizer: Tokenizer | None = None
+        self,
+        dataset: Dataset,
+        config: AuditConfig,
+        tokenizer: Tokenizer | None = None,
+        selected: Collection[str] = (),
     ) -> None:
         self.dataset = dataset
         self.config = config
         self._tokenizer = tokenizer
-        #: Unique-example count once a duplicate check has measured it (FT3xx); the size
-        #: check judges this number instead of the raw row count when it is set.
-        self.unique_examples: int | None = None
+        #: Codes of the checks this audit runs: artifacts only one check family needs
+        #: (duplicate clusters) are computed for others only when that family is on.
+        self.selected = frozenset(selected)
+
+    @cached_property
+    def comparison(self) -> pl.DataFrame:
+        """Normalized comparison views and duplicate keys of the train rows (auditor.dedup)."""
+        from auditor.dedup import comparison_table
+
+        return comparison_table(self.dataset.train)
+
+    @cached_property
+    def unique_examples(self) -> int | None:
+        """Train rows left once exact duplicates collapse, when FT301 is enabled.
+
+        The size check judges this number instead of the raw row count. None when no
+        duplicate check runs: the size check then says it judged raw rows.
+        """
+        if "FT301" not in self.selected:
+            return None
+        from auditor.dedup import duplicate_rows, exact_groups
+
+        return self.dataset.train.height - duplicate_rows(exact_groups(self.comparison, "key"))
 
     @property
     def train(self) -> pl.DataFrame:

@@ -146,3 +146,18 @@ def test_help_does_not_import_heavy_modules() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.strip().endswith("[]"), done.stdout[-200:]
+
+
+def test_dedup_writes_a_copy_and_leaves_the_input(tmp_path: Path) -> None:
+    source = tmp_path / "data.jsonl"
+    lines = GOOD.read_bytes().splitlines(keepends=True)
+    source.write_bytes(b"".join([*lines, lines[0], lines[1].replace(b"Spanish", b"SPANISH")]))
+    before = source.read_bytes()
+    out = tmp_path / "clean.jsonl"
+    done = run_cli("dedup", str(source), "-o", str(out), "--exact-only")
+    assert done.returncode == 0, done.stderr
+    assert source.read_bytes() == before
+    assert out.read_bytes() == b"".join(lines)
+    assert "5" in done.stdout and "2" in done.stdout  # rows read / removed are reported
+    refused = run_cli("dedup", str(source), "-o", str(source))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr

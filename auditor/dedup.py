@@ -1,0 +1,308 @@
+"""Exact duplicate groups, and the remediation behind `ftaudit dedup data.jsonl -o clean.jsonl`.
+
+The grouping helpers here serve both the FT3xx checks and `dedup_file`, so the rows a
+report calls duplicates are exactly the rows dedup removes.
+
+Texts are grouped by a stable 64-bit hash (polars `hash(seed=0)`, never Python's salted
+`hash()`); equal hashes are only candidates, and the candidates are grouped again on the
+text itself, so a hash collision can never merge two different rows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from auditor.atomic import write_atomic
+from auditor.check import Severity
+from auditor.comparison import comparison_views, normalized
+from auditor.config import ConfigError
+from auditor.dataset import load_dataset
+from auditor.formats import KeyMapping
+from auditor.io import GZIP_MAGIC, _is_json_array
+
+#: Separates the parts of a composite key; it cannot occur in normalized text by accident
+#: often enough to matter, and a collision would still need every other part to match.
+SEPARATOR = "\x1f"
+#: How many removed lines `format_summary` lists.
+SHOWN_REMOVALS = 20
+
+Hasher = Callable[[pl.Expr], pl.Expr]
+
+
+def stable_hash(expr: pl.Expr) -> pl.Expr:
+    """A hash that is the same in every process (seed fixed), unlike Python's hash()."""
+    return expr.hash(seed=0)
+
+
+def comparison_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per row: row (index), file, line, the normalized views, and a duplicate `key`.
+
+    The key is the `example` view; a preference row adds its rejected answer (the same
+    prompt + chosen with another rejected is a different pair), a KTO row its label. Rows
+    with an empty example get an empty key and are never duplicates.
+    """
+    preference = pl.col("chosen").is_not_null() & pl.col("rejected").is_not_null()
+    kto = pl.col("label").is_not_null()
+    base = frame.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+        "file",
+        "line",
+        preference.alias("preference"),
+        (kto & ~preference).alias("kto"),
+        normalized(pl.col("rejected")).alias("rejected"),
+        pl.col("label").cast(pl.String).fill_null("").alias("label"),
+        pl.coalesce(pl.col("chosen"), pl.col("response"), pl.col("text"))
+        .fill_null("")
+        .str.len_chars()
+        .alias("response_chars"),
+    )
+    table = pl.concat([base, comparison_views(frame)], how="horizontal")
+    example = pl.col("example")
+    key = (
+        pl.when(example == "")
+        .then(pl.lit(""))
+        .when(pl.col("preference"))
+        .then(pl.concat_str(example, pl.lit(SEPARATOR), pl.col("rejected")))
+        .when(pl.col("kto"))
+        .then(pl.concat_str(example, pl.lit(SEPARATOR), pl.col("label")))
+        .otherwise(example)
+    )
+    return table.with_columns(key.alias("key"))
+
+
+def exact_groups(table: pl.DataFrame, column: str, *, hasher: Hasher = stable_hash) -> pl.DataFrame:
+    """Groups of rows of `table` whose `column` texts are identical (empty texts skipped).
+
+    One row per group: `rows` (the `row` values, ascending), `size`, `first`; groups in
+    order of their first row. `hasher` is a parameter so tests can force collisions.
+    """
+    texts = table.select("row", pl.col(column).alias("text")).filter(pl.col("text") != "")
+    candidates = texts.with_columns(hasher(pl.col("text")).alias("hash")).filter(
+        pl.len().over("hash") > 1
+    )
+    # Equal hashes are only candidates: grouping on the text itself rules out collisions.
+    groups = candidates.group_by("hash", "text").agg(pl.col("row").sort().alias("rows"))
+    return (
+        groups.filter(pl.col("rows").list.len() > 1)
+        .select(
+            "rows",
+            pl.col("rows").list.len().alias("size"),
+            pl.col("rows").list.first().alias("first"),
+        )
+        .sort("first")
+    )
+
+
+def duplicate_rows(groups: pl.DataFrame) -> int:
+    """Rows beyond the first in each group: rows − distinct, among the grouped texts."""
+    return int(groups["size"].sum() - groups.height) if groups.height else 0
+
+
+# --- remediation ---------------------------------------------------------------------------
+
+
+@dataclass
+class DedupSummary:
+    """What `dedup_file` read, kept and removed (line numbers are the input's)."""
+
+    input: str
+    output: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    #: (removed line, the line it duplicates and that was kept), in input order.
+    removed: list[tuple[int, int]] = field(default_factory=list)
+    groups: int = 0
+    exact_groups: int = 0
+    near_clusters: int = 0
+    #: Lines left out because they could not be read (FT0xx errors, blank lines).
+    unreadable: int = 0
+    lines_written: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def dedup_file(
+    path: Path,
+    output: Path,
+    *,
+    keep: Literal["first", "longest"] = "first",
+    near: bool = True,
+    keys: KeyMapping | None = None,
+) -> DedupSummary:
+    """Write `path` without its duplicate rows to `output`, atomically; `path` is untouched.
+
+    Kept lines are copied byte for byte (a `.json` array becomes JSON Lines, one compact
+    element per line). Unreadable lines are left out and counted; rows in no known format
+    are not compared and are kept as they are. Raises ConfigError when
+    `output` is `path`, auditor.io.InputError when `path` cannot be read at all.
+    """
+    path, output = Path(path), Path(output)
+    if keep not in ("first", "longest"):
+        raise ConfigError(f"keep must be 'first' or 'longest', not {keep!r}")
+    if output.resolve() == path.resolve() or (output.exists() and os.path.samefile(output, path)):
+        raise ConfigError(f"{output}: refusing to overwrite the input; choose another output")
+    if not output.parent.is_dir():
+        raise ConfigError(f"{output}: its folder does not exist")
+    dataset = load_dataset([path], keys=keys)
+    frame = dataset.train
+    summary = DedupSummary(input=str(path), output=str(output), rows_read=frame.height)
+    table = comparison_table(frame)
+    clusters = [list(rows) for rows in exact_groups(table, "key")["rows"].to_list()]
+    summary.exact_groups = len(clusters)
+    if near and frame.height > 1:
+        # Rows with nothing to compare never join a cluster (MinHash of "" matches "").
+        texts = table.filter(pl.col("key") != "").select("row", "example")
+        index = texts["row"].to_list()
+        found = [
+            [index[i] for i in cluster]
+            for cluster in near_clusters(texts["example"].to_list(), summary.notes)
+        ]
+        summary.near_clusters = len(found)
+        clusters += found
+    merged = merge_clusters(clusters)
+    summary.groups = len(merged)
+    lines = table["line"].to_list()
+    lengths = table["response_chars"].to_list()
+    removed_rows: dict[int, int] = {}
+    for members in merged:
+        kept = choose(members, lengths, keep)
+        removed_rows.update({row: kept for row in members if row != kept})
+    summary.removed = sorted((lines[row], lines[kept]) for row, kept in removed_rows.items())
+    summary.rows_kept = frame.height - len(removed_rows)
+    bad_lines = {
+        f.line
+        for f in dataset.load_findings
+        if f.line is not None
+        and f.code.startswith("FT0")
+        and (f.severity is Severity.ERROR or f.code == "FT007")
+    }
+    summary.unreadable = len(bad_lines)
+    drop = bad_lines | {line for line, _ in summary.removed}
+    data, summary.lines_written = kept_bytes(path, drop)
+    if output.name.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    write_atomic(output, data)
+    return summary
+
+
+def near_clusters(texts: Sequence[str], notes: list[str]) -> list[list[int]]:
+    """Clusters of row indices from auditor.minhash, or none (with a note) without it."""
+    try:
+        minhash = importlib.import_module("auditor.minhash")
+    except ImportError:
+        notes.append("near-duplicate detection is not available yet; removed exact duplicates only")
+        return []
+    find = getattr(minhash, "near_duplicate_clusters", None)
+    if find is None:
+        notes.append("auditor.minhash lacks near_duplicate_clusters; removed exact duplicates only")
+        return []
+    params_type = getattr(minhash, "MinHashParams", None)
+    params = params_type() if callable(params_type) else None
+    found = find(list(texts), params)
+    # NearDuplicateClusters keeps its clusters in `.clusters`, each with `.members`;
+    # plain lists of row indices are accepted too.
+    clusters: Iterable[Any] = getattr(found, "clusters", found)
+    return [sorted(int(row) for row in getattr(c, "members", c)) for c in clusters]
+
+
+def merge_clusters(clusters: Iterable[Sequence[int]]) -> list[list[int]]:
+    """Union overlapping clusters (exact groups and near clusters may share rows)."""
+    parent: dict[int, int] = {}
+
+    def root(row: int) -> int:
+        parent.setdefault(row, row)
+        while parent[row] != row:
+            parent[row] = parent[parent[row]]
+            row = parent[row]
+        return row
+
+    for cluster in clusters:
+        members = list(cluster)
+        for row in members[1:]:
+            a, b = root(members[0]), root(row)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    merged: dict[int, list[int]] = {}
+    for row in parent:
+        merged.setdefault(root(row), []).append(row)
+    return sorted((sorted(m) for m in merged.values() if len(m) > 1), key=lambda m: m[0])
+
+
+def choose(members: Sequence[int], lengths: Sequence[int], keep: str) -> int:
+    """The row a group keeps: its first, or the one with the longest response (first on ties)."""
+    if keep == "longest":
+        return min(members, key=lambda row: (-lengths[row], row))
+    return min(members)
+
+
+def kept_bytes(path: Path, drop: set[int]) -> tuple[bytes, int]:
+    """The input's lines (1-based) not in `drop`, byte for byte, each ending in a newline."""
+    with path.open("rb") as handle:
+        compressed = handle.read(2) == GZIP_MAGIC
+    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
+        head = handle.read(8192)
+    if _is_json_array(head, path):
+        return _kept_array_elements(path, compressed, drop)
+    parts: list[bytes] = []
+    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            if lineno in drop:
+                continue
+            parts.append(raw if raw.endswith(b"\n") else raw + b"\n")
+    return b"".join(parts), len(parts)
+
+
+def _kept_array_elements(path: Path, compressed: bool, drop: set[int]) -> tuple[bytes, int]:
+    """A `.json` array's kept elements as JSON Lines (an element is named by its first line)."""
+    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
+        text = handle.read().decode("utf-8-sig")
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    line = text.count("\n", 0, pos) + 1
+    parts: list[bytes] = []
+    while True:
+        pos, line = _skip(text, pos, line, " \t\r\n")
+        if pos >= len(text) or text[pos] == "]":
+            break
+        value, end = decoder.raw_decode(text, pos)
+        if isinstance(value, dict) and line not in drop:
+            parts.append(json.dumps(value, ensure_ascii=False).encode("utf-8") + b"\n")
+        line += text.count("\n", pos, end)
+        pos, line = _skip(text, end, line, " \t\r\n,")
+    return b"".join(parts), len(parts)
+
+
+def _skip(text: str, pos: int, line: int, chars: str) -> tuple[int, int]:
+    while pos < len(text) and text[pos] in chars:
+        line += text[pos] == "\n"
+        pos += 1
+    return pos, line
+
+
+def format_summary(summary: DedupSummary) -> str:
+    """What dedup did, for the CLI: counts, then the first removed lines and their originals."""
+    removed = len(summary.removed)
+    detail = f"{summary.exact_groups:,} exact"
+    if summary.near_clusters:
+        detail += f", {summary.near_clusters:,} near-duplicate"
+    lines = [
+        f"read {summary.rows_read:,} rows from {summary.input}",
+        f"removed {removed:,} duplicate row(s) in {summary.groups:,} group(s) ({detail})",
+    ]
+    if summary.unreadable:
+        lines.append(f"left out {summary.unreadable:,} unreadable line(s)")
+    lines.append(f"wrote {summary.lines_written:,} line(s) to {summary.output}")
+    lines += [f"note: {note}" for note in summary.notes]
+    for line, kept in summary.removed[:SHOWN_REMOVALS]:
+        lines.append(f"  line {line}: duplicate of line {kept}")
+    if removed > SHOWN_REMOVALS:
+        lines.append(f"  … and {removed - SHOWN_REMOVALS:,} more")
+    return "\n".join(lines)
