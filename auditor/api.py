@@ -50,7 +50,7 @@ def audit(
         max_line_bytes=config.max_line_bytes,
         progress=on_rows,
     )
-    ctx = AuditContext(dataset, config, tokenizer=tokenizer, selected=[c.code for c in checks])
+    ctx = AuditContext(dataset, config, tokenizer=tokenizer, checks=checks)
     results = run_checks(ctx, checks, on_check)
     task = ctx.__dict__.get("task")
     tokens = ctx.__dict__.get("tokens")

@@ -99,6 +99,11 @@ class Check:
     def run(self, ctx: AuditContext) -> CheckResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def unique_examples(self, ctx: AuditContext) -> int | None:
+        """Train rows left once this check's duplicates collapse; None if it does not
+        measure duplicates. The size check judges the smallest such count."""
+        return None
+
     @classmethod
     def documentation(cls) -> str:
         return inspect.cleandoc(cls.__doc__ or "")

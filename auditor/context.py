@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from auditor.check import Finding
+from auditor.check import Check, Finding
 from auditor.config import AuditConfig, Task
 from auditor.dataset import Dataset
 
@@ -32,14 +32,17 @@ class AuditContext:
         dataset: Dataset,
         config: AuditConfig,
         tokenizer: Tokenizer | None = None,
-        selected: Collection[str] = (),
+        checks: Sequence[Check] = (),
     ) -> None:
         self.dataset = dataset
         self.config = config
         self._tokenizer = tokenizer
-        #: Codes of the checks this audit runs: artifacts only one check family needs
-        #: (duplicate clusters) are computed for others only when that family is on.
-        self.selected = frozenset(selected)
+        #: The checks this audit runs, for artifacts that one check family measures and
+        #: another uses (the unique-example count).
+        self.checks = tuple(checks)
+        #: Cache for artifacts a check family computes once and shares (MinHash clusters),
+        #: keyed by the family's own keys.
+        self.artifacts: dict[Hashable, Any] = {}
 
     @cached_property
     def comparison(self) -> pl.DataFrame:
@@ -50,16 +53,14 @@ class AuditContext:
 
     @cached_property
     def unique_examples(self) -> int | None:
-        """Train rows left once exact duplicates collapse, when FT301 is enabled.
+        """Train rows left once duplicates collapse, as the enabled duplicate checks count
+        them (the smallest count); None when no enabled check measures duplicates.
 
-        The size check judges this number instead of the raw row count. None when no
-        duplicate check runs: the size check then says it judged raw rows.
+        The size check judges this number instead of the raw row count, whatever order
+        the checks run in.
         """
-        if "FT301" not in self.selected:
-            return None
-        from auditor.dedup import duplicate_rows, exact_groups
-
-        return self.dataset.train.height - duplicate_rows(exact_groups(self.comparison, "key"))
+        counts = [n for check in self.checks if (n := check.unique_examples(self)) is not None]
+        return min(counts, default=None)
 
     @property
     def train(self) -> pl.DataFrame:

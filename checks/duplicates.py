@@ -81,6 +81,14 @@ def rate(duplicates: int, rows: int) -> float:
     return round(duplicates / rows, 6) if rows else 0.0
 
 
+def example_groups(ctx: AuditContext) -> pl.DataFrame:
+    """Exact-duplicate groups of whole examples, computed once per audit."""
+    if "exact_example_groups" not in ctx.artifacts:
+        ctx.artifacts["exact_example_groups"] = exact_groups(ctx.comparison, "key")
+    groups: pl.DataFrame = ctx.artifacts["exact_example_groups"]
+    return groups
+
+
 class ExactDuplicates(Check):
     """Rows that are exact copies of each other once normalized.
 
@@ -107,13 +115,16 @@ class ExactDuplicates(Check):
     class Options(DuplicateOptions):
         pass
 
+    def unique_examples(self, ctx: AuditContext) -> int:
+        return ctx.train.height - duplicate_rows(example_groups(ctx))
+
     def run(self, ctx: AuditContext) -> CheckResult:
         assert isinstance(self.options, DuplicateOptions)
         frame = ctx.train
         if frame.is_empty():
             return self.result(Status.PASS, 1.0, "not applicable: no rows")
         table = ctx.comparison
-        groups = exact_groups(table, "key")
+        groups = example_groups(ctx)
         duplicates = duplicate_rows(groups)
         rows = frame.height
         share = duplicates / rows

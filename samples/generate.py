@@ -189,6 +189,42 @@ TICKETS: list[tuple[str, str, str, str]] = [
         "Customer asks to delete their account.",
     ),
 ]
+# Context sentences: two are drawn per ticket, so tickets built on the same frame still
+# differ in most of their words, as real tickets do.
+DETAILS = [
+    "I ordered it as a birthday present for my sister.",
+    "This is my first order with you after a friend recommended the shop.",
+    "My order number should be in your system under my email address.",
+    "I have attached a photo, although I am not sure the upload worked.",
+    "We are a scout group and buy most of our gear from you.",
+    "I already tried the live chat yesterday evening but nobody answered.",
+    "The parcel box looked like it had been opened and taped again.",
+    "I paid with PayPal, if that makes any difference.",
+    "Your website said delivery would take three working days.",
+    "I am travelling for work next week, so email is best.",
+    "I have been a loyal customer for about six years now.",
+    "The same thing happened to my brother with a different order.",
+    "Please call me back instead, my inbox is a mess.",
+    "My partner placed the order but the account is in my name.",
+    "I used the discount code from your spring newsletter.",
+    "I live in a flat, so deliveries usually go to the concierge.",
+    "Honestly I love the brand, this is the first problem I've had.",
+    "I checked the FAQ page but it did not cover this case.",
+    "The tracking link in the confirmation email gives an error page.",
+    "It was bought during the weekend sale with free shipping.",
+    "I need this sorted before our family trip to the mountains.",
+    "English is not my first language, sorry for any mistakes.",
+    "My neighbour had a similar issue last month and it took weeks.",
+    "I kept all the original tags and the receipt.",
+    "We run a small outdoor club and may order in bulk later.",
+    "I would rather not pay for return postage a second time.",
+    "The item arrived in a much smaller box than I expected.",
+    "I also got an email saying my payment had failed, which is odd.",
+    "My old address is still saved somewhere in your system.",
+    "Could you also tell me when the winter collection arrives?",
+    "A store employee in town told me to contact you directly.",
+    "The confirmation email went to my spam folder for some reason.",
+]
 OPENERS = ["", "Hello, ", "Hi there. ", "Good morning! ", "Hey, ", "Dear support, "]
 CLOSERS = [
     "",
@@ -200,7 +236,9 @@ CLOSERS = [
 ]
 
 
-def ticket_example(rng: random.Random, frame: tuple[str, str, str, str]) -> dict[str, Any]:
+def ticket_example(
+    rng: random.Random, frame: tuple[str, str, str, str], details: tuple[str, str]
+) -> dict[str, Any]:
     category, urgency, ticket, summary = frame
     fill = {
         "p": rng.choice(PRODUCTS),
@@ -209,7 +247,9 @@ def ticket_example(rng: random.Random, frame: tuple[str, str, str, str]) -> dict
         "c": rng.choice(PLACES),
         "name": rng.choice(NAMES),
     }
-    text = rng.choice(OPENERS) + ticket.format(**fill) + rng.choice(CLOSERS).format(**fill)
+    body = [details[0], ticket.format(**fill), details[1]]
+    rng.shuffle(body)
+    text = rng.choice(OPENERS) + " ".join(body) + rng.choice(CLOSERS).format(**fill)
     product = fill["p"].removeprefix("the ").removeprefix("a ").removeprefix("an ")
     answer = {
         "category": category,
@@ -227,12 +267,18 @@ def ticket_example(rng: random.Random, frame: tuple[str, str, str, str]) -> dict
 
 
 def clean_rows(count: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Distinct tickets: the same (frame, product, place, name) never repeats."""
+    """Distinct tickets: two tickets on the same frame never share a context sentence, so
+    the set holds no near-duplicates (FT302) while staying one consistent task."""
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
+    unused = {index: rng.sample(DETAILS, len(DETAILS)) for index in range(len(TICKETS))}
     while len(rows) < count:
-        row = ticket_example(rng, TICKETS[len(rows) % len(TICKETS)])
+        index = len(rows) % len(TICKETS)
+        if len(unused[index]) < 2:
+            unused[index] = rng.sample(DETAILS, len(DETAILS))
+        details = (unused[index].pop(), unused[index].pop())
+        row = ticket_example(rng, TICKETS[index], details)
         key = row["messages"][1]["content"]
         if key not in seen:
             seen.add(key)

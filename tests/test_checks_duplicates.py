@@ -136,7 +136,7 @@ def test_unique_count_is_shared_with_the_size_checks(tmp_path: Path) -> None:
     rows[9] = rows[8]
     ctx = context_of(tmp_path, rows)
     assert ctx.unique_examples is None  # no duplicate check selected: raw rows are judged
-    ctx = AuditContext(ctx.dataset, ctx.config, selected={"FT301", "FT201"})
+    ctx = AuditContext(ctx.dataset, ctx.config, checks=[ExactDuplicates(), DatasetSize()])
     assert ctx.unique_examples == 9
     size = DatasetSize().run(ctx)
     assert metric(size, "unique_examples") == 9
