@@ -23,7 +23,7 @@ from auditor.check import (
     status_from_rate,
 )
 from auditor.context import AuditContext
-from auditor.dedup import duplicate_rows, exact_groups
+from auditor.dedup import DUPLICATE_KEY, duplicate_rows, exact_groups
 from checks.common import clip
 
 #: Near-duplicate thresholds of issue 3 (FT302), reused so exact and near duplicates are
@@ -84,7 +84,7 @@ def rate(duplicates: int, rows: int) -> float:
 def example_groups(ctx: AuditContext) -> pl.DataFrame:
     """Exact-duplicate groups of whole examples, computed once per audit."""
     if "exact_example_groups" not in ctx.artifacts:
-        ctx.artifacts["exact_example_groups"] = exact_groups(ctx.comparison, "key")
+        ctx.artifacts["exact_example_groups"] = exact_groups(ctx.comparison, DUPLICATE_KEY)
     groups: pl.DataFrame = ctx.artifacts["exact_example_groups"]
     return groups
 
@@ -383,7 +383,7 @@ class DuplicatePreferencePairs(Check):
                 "not applicable: no preference rows (chosen/rejected pairs)",
                 [Metric(name="preference_rows", value=0)],
             )
-        groups = exact_groups(table, "key")
+        groups = exact_groups(table, DUPLICATE_KEY)
         duplicates = duplicate_rows(groups)
         share = duplicates / pairs
         status = status_from_rate(share, self.options.warn_above, self.options.fail_above)

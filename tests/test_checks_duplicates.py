@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from auditor import AuditConfig, audit
 from auditor.check import Check, Status
 from auditor.context import AuditContext
-from auditor.dedup import comparison_table, duplicate_rows, exact_groups
+from auditor.dedup import DUPLICATE_KEY, comparison_table, duplicate_rows, exact_groups
 from checks.duplicates import ConflictingAnswers, DuplicatePreferencePairs, ExactDuplicates
 from checks.size import DatasetSize
 from tests.checkutil import context_of, fixture, flagged, metric
@@ -177,7 +177,7 @@ def test_empty_examples_are_never_duplicates(tmp_path: Path) -> None:
     rows: list[dict[str, Any]] = [{"text": " "}, {"text": ""}, {"text": ""}, *distinct(3)]
     frame = context_of(tmp_path, rows).train
     assert frame.height == 6
-    assert exact_groups(comparison_table(frame), "key").is_empty()
+    assert exact_groups(comparison_table(frame), DUPLICATE_KEY).is_empty()
 
 
 # --- FT303 ---------------------------------------------------------------------------------
