@@ -80,10 +80,15 @@ if TYPE_CHECKING:
     from auditor.context import AuditContext
 
 U64 = npt.NDArray[np.uint64]
+U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 
 #: Signature value of a document without shingles (hash values are < 2**32).
-EMPTY = np.uint64(1 << 32)
+# Signatures are uint32 (half the memory of uint64: 50 MB per 100k texts at 128 perms).
+# An empty text's row is all EMPTY; a real text reaches it in one permutation with
+# probability 2⁻³² per shingle, and in the first (what candidate_pairs tests) never in
+# practice.
+EMPTY = np.uint32(0xFFFFFFFF)
 _MASK32 = np.uint64(0xFFFFFFFF)
 #: Fixed seed for polars' token hash (any constants; fixed so every process agrees).
 _TOKEN_SEED = 0x5EED_0001
@@ -276,10 +281,10 @@ def _permutations(params: MinHashParams) -> tuple[npt.NDArray[np.uint32], npt.ND
     return a.astype(np.uint32), b.astype(np.uint32)
 
 
-def signatures_from_shingles(hashes: U64, counts: I64, params: MinHashParams) -> U64:
+def signatures_from_shingles(hashes: U64, counts: I64, params: MinHashParams) -> U32:
     """MinHash signatures (n, num_perm) from flat 32-bit shingle hashes and per-text counts."""
     n = len(counts)
-    out = np.full((n, params.num_perm), EMPTY, dtype=np.uint64)
+    out = np.full((n, params.num_perm), EMPTY, dtype=np.uint32)
     a, b = (v[:, None] for v in _permutations(params))
     ends = np.cumsum(counts)
     starts = ends - counts
@@ -305,11 +310,11 @@ def signatures_from_shingles(hashes: U64, counts: I64, params: MinHashParams) ->
     return out
 
 
-def signatures(texts: pl.Series | Sequence[str], params: MinHashParams | None = None) -> U64:
-    """MinHash signatures, shape (len(texts), num_perm), uint64; empty texts get EMPTY."""
+def signatures(texts: pl.Series | Sequence[str], params: MinHashParams | None = None) -> U32:
+    """MinHash signatures, shape (len(texts), num_perm), uint32; empty texts get EMPTY."""
     params = params or MinHashParams()
     series = _as_series(texts)
-    out = np.full((len(series), params.num_perm), EMPTY, dtype=np.uint64)
+    out = np.full((len(series), params.num_perm), EMPTY, dtype=np.uint32)
     # Chunks of texts bound memory, and keep polars' string work linear: on 100k texts at
     # once, filtering and hashing the exploded words took 20x longer than on 20k.
     for start in range(0, len(series), params.batch_texts):
@@ -322,7 +327,7 @@ def signatures(texts: pl.Series | Sequence[str], params: MinHashParams | None = 
 # --- LSH --------------------------------------------------------------------------------------
 
 
-def band_keys(sigs: U64, params: MinHashParams) -> U64:
+def band_keys(sigs: U32, params: MinHashParams) -> U64:
     """One uint64 key per (row, band): the band's signature values mixed together."""
     bands, rows = params.bands()
     keys = np.empty((sigs.shape[0], bands), dtype=np.uint64)
@@ -330,7 +335,7 @@ def band_keys(sigs: U64, params: MinHashParams) -> U64:
         for band in range(bands):
             h = np.full(sigs.shape[0], np.uint64(band) * np.uint64(0x9E3779B97F4A7C15))
             for col in sigs[:, band * rows : (band + 1) * rows].T:
-                h = _mix64(h ^ col) + np.uint64(0x632BE59BD9B4E019)
+                h = _mix64(h ^ col.astype(np.uint64)) + np.uint64(0x632BE59BD9B4E019)
             keys[:, band] = h
     return keys
 
@@ -358,7 +363,7 @@ def _bucket_pairs(keys: U64, ids: I64, max_bucket: int) -> I64:
     return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
 
 
-def candidate_pairs(sigs: U64, params: MinHashParams | None = None) -> I64:
+def candidate_pairs(sigs: U32, params: MinHashParams | None = None) -> I64:
     """Unique pairs (i < j) of rows sharing at least one LSH band; empty rows excluded."""
     params = params or MinHashParams()
     n = sigs.shape[0]
@@ -377,11 +382,10 @@ def candidate_pairs(sigs: U64, params: MinHashParams | None = None) -> I64:
     return np.stack([codes // n, codes % n], axis=1)
 
 
-def estimated_similarity(sigs: U64, pairs: I64, chunk: int = 1 << 15) -> npt.NDArray[np.float64]:
+def estimated_similarity(sigs: U32, pairs: I64, chunk: int = 1 << 15) -> npt.NDArray[np.float64]:
     """Signature-estimated Jaccard of each pair (share of equal signature values)."""
     out = np.empty(len(pairs), dtype=np.float64)
-    # Values are < 2**32 (EMPTY rows never pair up): compare half the bytes.
-    narrow = sigs.astype(np.uint32) if sigs.dtype != np.uint32 else sigs
+    narrow = sigs
     for lo in range(0, len(pairs), chunk):
         p = pairs[lo : lo + chunk]
         equal = narrow[p[:, 0]] == narrow[p[:, 1]]
@@ -390,7 +394,7 @@ def estimated_similarity(sigs: U64, pairs: I64, chunk: int = 1 << 15) -> npt.NDA
 
 
 def verified_pairs(
-    sigs: U64, params: MinHashParams | None = None, pairs: I64 | None = None
+    sigs: U32, params: MinHashParams | None = None, pairs: I64 | None = None
 ) -> tuple[I64, npt.NDArray[np.float64]]:
     """Candidate pairs whose estimated Jaccard reaches the threshold, with that estimate."""
     params = params or MinHashParams()
@@ -421,7 +425,7 @@ def _components(n: int, pairs: I64) -> I64:
 
 
 def _representative_clusters(
-    sigs: U64, pairs: I64, threshold: float
+    sigs: U32, pairs: I64, threshold: float
 ) -> list[tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
     """(representative, members, similarity to representative) for each cluster ≥ 2.
 
