@@ -5,9 +5,9 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from auditor.context import AuditContext
@@ -73,6 +73,19 @@ class CheckOptions(BaseModel):
     """Base for a check's options; unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class RateOptions(CheckOptions):
+    """Thresholds on a rate a check judges (a share of rows); 0.0 means any row."""
+
+    warn_above: float = Field(0.0, ge=0.0, le=1.0, description="warn above this share")
+    fail_above: float = Field(0.0, ge=0.0, le=1.0, description="fail above this share")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.fail_above < self.warn_above:
+            raise ValueError("fail_above must be at least warn_above")
+        return self
 
 
 class Check:

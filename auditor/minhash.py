@@ -540,14 +540,9 @@ def view_clusters(
     params = params or MinHashParams()
     key = ("minhash-clusters", view, params)
     if key not in ctx.artifacts:
-        ctx.artifacts[key] = near_duplicate_clusters(train_views(ctx).get_column(view), params)
+        ctx.artifacts[key] = near_duplicate_clusters(ctx.comparison.get_column(view), params)
     clusters: NearDuplicateClusters = ctx.artifacts[key]
     return clusters
-
-
-def train_views(ctx: AuditContext) -> pl.DataFrame:
-    """auditor.comparison's views of the train split, computed once per context."""
-    return ctx.comparison
 
 
 def example_clusters(

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import ClassVar, Self
+from typing import ClassVar
 
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from auditor.check import (
     Check,
-    CheckOptions,
     CheckResult,
     Finding,
     Metric,
+    RateOptions,
     Severity,
     Status,
     status_from_rate,
@@ -31,17 +31,8 @@ INVISIBLE = "".join(chr(c) for c in range(0x3000 + 1) if chr(c).isspace()) + (
 )
 
 
-class ShareOptions(CheckOptions):
+class ShareOptions(RateOptions):
     """Thresholds on the share of applicable rows a check flags; 0.0 means any row."""
-
-    warn_above: float = Field(0.0, ge=0.0, le=1.0, description="warn above this row share")
-    fail_above: float = Field(0.0, ge=0.0, le=1.0, description="fail above this row share")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.fail_above < self.warn_above:
-            raise ValueError("fail_above must be at least warn_above")
-        return self
 
 
 class QualityOptions(ShareOptions):

@@ -7,10 +7,8 @@ hash with string equality confirmed inside each hash group (auditor.dedup.exact_
 
 from __future__ import annotations
 
-from typing import Self
-
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from auditor.check import (
     Check,
@@ -18,6 +16,7 @@ from auditor.check import (
     CheckResult,
     Finding,
     Metric,
+    RateOptions,
     Severity,
     Status,
     status_from_rate,
@@ -33,17 +32,11 @@ DUPLICATE_WARN_ABOVE = 0.02
 DUPLICATE_FAIL_ABOVE = 0.10
 
 
-class DuplicateOptions(CheckOptions):
+class DuplicateOptions(RateOptions):
     """Thresholds on the duplicated-row rate, (rows − distinct) / rows."""
 
     warn_above: float = Field(DUPLICATE_WARN_ABOVE, ge=0.0, le=1.0)
     fail_above: float = Field(DUPLICATE_FAIL_ABOVE, ge=0.0, le=1.0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.fail_above < self.warn_above:
-            raise ValueError("fail_above must be at least warn_above")
-        return self
 
 
 def group_findings(

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from auditor.check import (
     Check,
-    CheckOptions,
     CheckResult,
     Finding,
     Metric,
+    RateOptions,
     Severity,
     status_from_rate,
 )
 from auditor.context import AuditContext
-from auditor.minhash import MinHashParams, train_views, view_clusters
+from auditor.minhash import MinHashParams, view_clusters
 
 EXCERPT_CHARS = 120
 
@@ -54,18 +54,12 @@ class NearDuplicates(Check):
     name = "near-duplicates"
     family = "duplicates"
 
-    class Options(CheckOptions):
+    class Options(RateOptions):
         threshold: float = Field(default=0.6, gt=0.0, le=1.0)
         ngram: int = Field(default=2, ge=1, le=10)
         num_perm: int = Field(default=128, ge=16, le=1024)
         warn_above: float = Field(default=0.02, ge=0.0, le=1.0)
         fail_above: float = Field(default=0.10, ge=0.0, le=1.0)
-
-        @model_validator(mode="after")
-        def _ordered(self) -> NearDuplicates.Options:
-            if self.warn_above > self.fail_above:
-                raise ValueError("warn_above must not exceed fail_above")
-            return self
 
     def params(self) -> MinHashParams:
         assert isinstance(self.options, self.Options)
@@ -91,7 +85,7 @@ class NearDuplicates(Check):
         lines = frame.get_column("line").to_list()
         files = frame.get_column("file").to_list()
         # The compared text (normalized; a shared system prompt left out).
-        texts = train_views(ctx).get_column("example")
+        texts = ctx.comparison.get_column("example")
         findings = []
         for cluster in sorted(found.clusters, key=lambda c: (-c.size, c.members[0])):
             rep = cluster.representative
