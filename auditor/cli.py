@@ -61,6 +61,15 @@ def _codes(values: list[str] | None) -> list[str] | None:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
+def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
+    """The AuditConfig from `config` (default: the nearest config file) and flag overrides."""
+    from auditor.config import ConfigError, find_config_file, load_config
+
+    if config is not None and not config.is_file():
+        raise ConfigError(f"{config}: no such config file")
+    return load_config(config if config is not None else find_config_file(Path.cwd()), overrides)
+
+
 @app.command()
 def audit(
     paths: Annotated[list[Path], typer.Argument(help="Training files (.jsonl, .jsonl.gz, .json).")],
@@ -102,7 +111,6 @@ def audit(
 ) -> int:
     """Audit training files and print a verdict: GO, REVIEW or NO-GO."""
     from auditor.api import audit as run_audit
-    from auditor.config import find_config_file, load_config
     from auditor.verdict import VerdictStatus
 
     overrides: dict[str, Any] = {
@@ -117,12 +125,7 @@ def audit(
         "response_key": response_key,
         "strict": strict,
     }
-    config_path = config if config is not None else find_config_file(Path.cwd())
-    if config is not None and not config.is_file():
-        from auditor.config import ConfigError
-
-        raise ConfigError(f"{config}: no such config file")
-    settings = load_config(config_path, overrides)
+    settings = _settings(config, overrides)
     with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
         report = run_audit(
             paths,
@@ -209,14 +212,31 @@ def dedup(
     ] = True,
     prompt_key: Annotated[str | None, typer.Option(help="Field holding the prompt.")] = None,
     response_key: Annotated[str | None, typer.Option(help="Field holding the response.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
+    ] = None,
 ) -> int:
-    """Write a copy keeping one row per duplicate group; the input is never touched."""
-    from auditor.api import key_mapping
-    from auditor.config import AuditConfig
-    from auditor.dedup import dedup_file, format_summary
+    """Write a copy keeping one row per duplicate group; the input is never touched.
 
-    keys = key_mapping(AuditConfig(prompt_key=prompt_key, response_key=response_key))
-    summary = dedup_file(path, output, keep=keep.value, near=near, keys=keys)
+    Near-duplicates are found with FT302's configured options, so dedup removes the
+    clusters the audit reports.
+    """
+    from auditor.api import key_mapping
+    from auditor.dedup import dedup_file, format_summary
+    from auditor.registry import instantiate
+    from checks.near_duplicates import NearDuplicates
+
+    settings = _settings(config, {"prompt_key": prompt_key, "response_key": response_key})
+    near_check = instantiate(NearDuplicates, settings)
+    assert isinstance(near_check, NearDuplicates)
+    summary = dedup_file(
+        path,
+        output,
+        keep=keep.value,
+        near=near,
+        keys=key_mapping(settings),
+        params=near_check.params(),
+    )
     typer.echo(format_summary(summary))
     return 0
 

@@ -11,13 +11,12 @@ text itself, so a hash collision can never merge two different rows.
 from __future__ import annotations
 
 import gzip
-import importlib
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import polars as pl
 
@@ -28,6 +27,7 @@ from auditor.config import ConfigError
 from auditor.dataset import load_dataset
 from auditor.formats import KeyMapping
 from auditor.io import GZIP_MAGIC, _is_json_array
+from auditor.minhash import MinHashParams, near_duplicate_clusters
 
 #: Separates the parts of a composite key; it cannot occur in normalized text by accident
 #: often enough to matter, and a collision would still need every other part to match.
@@ -86,20 +86,28 @@ DUPLICATE_KEY = pl.coalesce(pl.col("key"), pl.col("example"))
 
 
 def exact_groups(
-    table: pl.DataFrame, column: str | pl.Expr, *, hasher: Hasher = stable_hash
+    table: pl.DataFrame,
+    column: str | pl.Expr,
+    *,
+    within: Sequence[str] = ("template",),
+    hasher: Hasher = stable_hash,
 ) -> pl.DataFrame:
     """Groups of rows of `table` whose `column` texts are identical (empty texts skipped).
 
-    One row per group: `rows` (the `row` values, ascending), `size`, `first`; groups in
-    order of their first row. `hasher` is a parameter so tests can force collisions.
+    Rows are grouped only with rows that also agree on the `within` columns present in
+    `table` (by default the system-prompt template: the same question under two system
+    prompts is two examples). One row per group: `rows` (the `row` values, ascending),
+    `size`, `first`; groups in order of their first row. `hasher` is a parameter so tests
+    can force collisions.
     """
     text = pl.col(column) if isinstance(column, str) else column
-    texts = table.select("row", text.alias("text")).filter(pl.col("text") != "")
+    same = [name for name in within if name in table.columns]
+    texts = table.select("row", *same, text.alias("text")).filter(pl.col("text") != "")
     candidates = texts.with_columns(hasher(pl.col("text")).alias("hash")).filter(
-        pl.len().over("hash") > 1
+        pl.len().over("hash", *same) > 1
     )
     # Equal hashes are only candidates: grouping on the text itself rules out collisions.
-    groups = candidates.group_by("hash", "text").agg(pl.col("row").sort().alias("rows"))
+    groups = candidates.group_by("hash", *same, "text").agg(pl.col("row").sort().alias("rows"))
     return (
         groups.filter(pl.col("rows").list.len() > 1)
         .select(
@@ -145,13 +153,16 @@ def dedup_file(
     keep: Literal["first", "longest"] = "first",
     near: bool = True,
     keys: KeyMapping | None = None,
+    params: MinHashParams | None = None,
 ) -> DedupSummary:
     """Write `path` without its duplicate rows to `output`, atomically; `path` is untouched.
 
     Kept lines are copied byte for byte (a `.json` array becomes JSON Lines, one compact
     element per line). Unreadable lines are left out and counted; rows in no known format
-    are not compared and are kept as they are. Raises ConfigError when
-    `output` is `path`, auditor.io.InputError when `path` cannot be read at all.
+    are not compared and are kept as they are. `params` are the near-duplicate settings
+    (`ftaudit dedup` passes FT302's configured ones, so it removes what the audit reports).
+    Raises ConfigError when `output` is `path`, auditor.io.InputError when `path` cannot be
+    read at all.
     """
     path, output = Path(path), Path(output)
     if keep not in ("first", "longest"):
@@ -171,8 +182,8 @@ def dedup_file(
         texts = table.filter(DUPLICATE_KEY != "").select("row", "example")
         index = texts["row"].to_list()
         found = [
-            [index[i] for i in cluster]
-            for cluster in near_clusters(texts["example"].to_list(), summary.notes)
+            [index[i] for i in cluster.members]
+            for cluster in near_duplicate_clusters(texts["example"], params).clusters
         ]
         summary.near_clusters = len(found)
         clusters += found
@@ -200,26 +211,6 @@ def dedup_file(
         data = gzip.compress(data, mtime=0)
     write_atomic(output, data)
     return summary
-
-
-def near_clusters(texts: Sequence[str], notes: list[str]) -> list[list[int]]:
-    """Clusters of row indices from auditor.minhash, or none (with a note) without it."""
-    try:
-        minhash = importlib.import_module("auditor.minhash")
-    except ImportError:
-        notes.append("near-duplicate detection is not available yet; removed exact duplicates only")
-        return []
-    find = getattr(minhash, "near_duplicate_clusters", None)
-    if find is None:
-        notes.append("auditor.minhash lacks near_duplicate_clusters; removed exact duplicates only")
-        return []
-    params_type = getattr(minhash, "MinHashParams", None)
-    params = params_type() if callable(params_type) else None
-    found = find(list(texts), params)
-    # NearDuplicateClusters keeps its clusters in `.clusters`, each with `.members`;
-    # plain lists of row indices are accepted too.
-    clusters: Iterable[Any] = getattr(found, "clusters", found)
-    return [sorted(int(row) for row in getattr(c, "members", c)) for c in clusters]
 
 
 def merge_clusters(clusters: Iterable[Sequence[int]]) -> list[list[int]]:

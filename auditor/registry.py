@@ -69,13 +69,14 @@ def select_checks(config: AuditConfig) -> list[Check]:
         if code not in registry:
             raise ConfigError(f"options given for unknown check `{code}` (see `ftaudit checks`)")
     return [
-        _instantiate(check, config)
+        instantiate(check, config)
         for code, check in registry.items()
         if check.always_on or is_enabled(code, config)
     ]
 
 
-def _instantiate(check: type[Check], config: AuditConfig) -> Check:
+def instantiate(check: type[Check], config: AuditConfig) -> Check:
+    """The check with its options from `config`; invalid options are ConfigErrors."""
     raw = config.checks.get(check.code, {})
     try:
         options = check.Options.model_validate(raw)

@@ -1,8 +1,9 @@
 """FT301, FT303, FT304: exact duplicates, conflicting answers, repeated preference pairs.
 
 All three compare the normalized views of auditor.comparison (NFKC, lower case, whitespace
-collapsed; a system prompt most rows share left out of the prompt), grouped by a stable
-hash with string equality confirmed inside each hash group (auditor.dedup.exact_groups).
+collapsed; a template system prompt, one that two or more rows carry, left out), grouped
+by a stable hash with string equality confirmed inside each hash group, among rows of the
+same template (auditor.dedup.exact_groups).
 """
 
 from __future__ import annotations
@@ -86,8 +87,9 @@ class ExactDuplicates(Check):
     """Rows that are exact copies of each other once normalized.
 
     What it checks: rows whose whole example (the prompt view plus the answer) is the same
-    text after NFKC, lower-casing and whitespace collapsing; a system prompt most rows
-    share is left out, so templated data is compared by its content. Each group of copies
+    text after NFKC, lower-casing and whitespace collapsing, under the same system prompt.
+    A system prompt two or more rows carry is a template and is left out of the text, so
+    templated data is compared by its content. Each group of copies
     is one finding (the first row's line, the copies as related lines). Prompt-side and
     response-side duplicate rates are reported as metrics. Preference pairs are compared
     with their rejected answer too (FT304 reports those); KTO rows with their label.
@@ -122,7 +124,11 @@ class ExactDuplicates(Check):
         rows = frame.height
         share = duplicates / rows
         status = status_from_rate(share, self.options.warn_above, self.options.fail_above)
-        side = {view: duplicate_rows(exact_groups(table, view)) for view in ("prompt", "response")}
+        side = {
+            "prompt": duplicate_rows(exact_groups(table, "prompt")),
+            # The same answer under another template still repeats that answer.
+            "response": duplicate_rows(exact_groups(table, "response", within=())),
+        }
         findings = group_findings(
             self.code,
             table,

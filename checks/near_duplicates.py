@@ -22,8 +22,9 @@ EXCERPT_CHARS = 120
 class NearDuplicates(Check):
     """Examples that are near-copies of each other.
 
-    What it checks: whole examples (prompt + answer, normalized; a system prompt most
-    rows share is left out) are compared by MinHash over word 2-grams; rows whose
+    What it checks: whole examples (prompt + answer, normalized; a system prompt two or
+    more rows carry is a template and is left out, so the same exchange under two
+    templates counts as a near-copy) are compared by MinHash over word 2-grams; rows whose
     estimated Jaccard similarity to a cluster's representative reaches `threshold`
     (0.6) form a cluster. Identical rows count too. One finding per cluster: the
     representative's line, the other members as related lines, and the similarity
@@ -84,7 +85,7 @@ class NearDuplicates(Check):
         unique = found.unique_count
         lines = frame.get_column("line").to_list()
         files = frame.get_column("file").to_list()
-        # The compared text (normalized; a shared system prompt left out).
+        # The compared text (normalized; a template system prompt left out).
         texts = ctx.comparison.get_column("example")
         findings = []
         for cluster in sorted(found.clusters, key=lambda c: (-c.size, c.members[0])):

@@ -111,6 +111,27 @@ def test_templated_dataset_is_not_duplicated(tmp_path: Path) -> None:
     assert ConflictingAnswers().run(ctx).status is Status.PASS
 
 
+def test_the_same_example_under_two_templates_is_not_a_copy(tmp_path: Path) -> None:
+    french = "You answer in French, in two sentences at most."
+    rows = [chat("Where is my order?", "It ships tomorrow."), *distinct(10)]
+    rows += [chat("Where is my order?", "It ships tomorrow.", system=french)]
+    rows += [chat("Can I pay by card?", "Yes.", system=french)]  # makes `french` a template
+    result = ExactDuplicates().run(context_of(tmp_path, rows))
+    assert result.status is Status.PASS, result.findings
+    assert metric(result, "prompt_duplicate_rate") == 0.0
+    rows.append(chat("Where is my order?", "It ships tomorrow.", system=french))
+    result = ExactDuplicates().run(context_of(tmp_path, rows))
+    assert [(f.line, f.related_lines) for f in result.findings] == [(12, [14])]
+
+
+def test_a_one_off_system_prompt_is_content(tmp_path: Path) -> None:
+    rows = [*distinct(10), chat("Where is my order?", "It ships tomorrow.", system="Be terse.")]
+    table = context_of(tmp_path, rows).comparison
+    assert table["template"].null_count() == 1
+    assert table["example"][-1].startswith("system: be terse.")
+    assert not table["example"][0].startswith("system:")
+
+
 def test_prompt_and_response_rates(tmp_path: Path) -> None:
     rows = [chat("Same question?", f"Different answer {i}.") for i in range(4)]
     rows += [chat(f"Other question {i}?", "Same answer here, long enough.") for i in range(6)]

@@ -103,6 +103,34 @@ def test_templated_rows_with_different_questions_pass(tmp_path: Path) -> None:
     assert result.status is Status.PASS, result.findings
 
 
+PERSONAS = [
+    f"You are the {role} of a bicycle shop. Stay friendly, keep answers short, never "
+    "promise delivery dates, and when a customer mentions an injury, stop and tell them "
+    "to see a doctor before riding again. Prices are always in euros, including VAT."
+    for role in ("mechanic", "sales assistant", "rental desk", "owner", "web support", "trainer")
+]
+
+
+def test_several_templates_are_not_content(tmp_path: Path) -> None:
+    # Six long system prompts at a sixth of the rows each (none shared by most rows),
+    # short different questions: each template is left out, so nothing clusters.
+    rows = [
+        {
+            "messages": [
+                {"role": "system", "content": PERSONAS[i % len(PERSONAS)]},
+                {"role": "user", "content": f"Is part {i} for order {i * 37} in stock?"},
+                {"role": "assistant", "content": f"Part {i}: {i % 9} left."},
+            ]
+        }
+        for i in range(60)
+    ]
+    ctx = context_of(tmp_path, rows)
+    result = NearDuplicates().run(ctx)
+    assert result.status is Status.PASS, result.findings
+    assert metric(result, "prompt_near_duplicate_rate") == 0.0
+    assert ctx.comparison["template"].n_unique() == len(PERSONAS)
+
+
 def test_options_validate() -> None:
     assert NearDuplicates.Options(threshold=0.8, ngram=5).threshold == 0.8
     with pytest.raises(ValidationError):

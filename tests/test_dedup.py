@@ -5,14 +5,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import sys
-import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from auditor.cli import main
 from auditor.config import ConfigError
 from auditor.dedup import dedup_file, format_summary, merge_clusters
 
@@ -133,31 +132,38 @@ def test_atomic_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert [p.name for p in out.iterdir()] == ["clean.jsonl"]
 
 
-def test_without_minhash_falls_back_to_exact_with_a_note(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "auditor.minhash", None)  # import raises ImportError
-    summary = dedup_file(write(tmp_path / "d.jsonl", ROWS), tmp_path / "o.jsonl", near=True)
-    assert summary.notes and "exact duplicates only" in summary.notes[0]
-    assert len(summary.removed) == 3
+ANSWER = (
+    "Open the app, go to Settings, choose Security, then press Reset password and follow "
+    "the link we email you; the link works for one hour and only once, so use it soon."
+)
+NEAR_ROWS = [
+    line(chat("How do I reset my password?", ANSWER)),  # 1
+    line(chat("Refund policy?", "30 days.")),  # 2
+    line(chat("How do I reset my password?", ANSWER.replace("soon", "quickly"))),  # 3 near 1
+    line(chat("Café hours?", "9–17 on weekdays.")),  # 4
+    line(chat("Refund policy?", "30 days.")),  # 5 duplicates 2
+]
 
 
-def test_near_clusters_are_merged_with_exact_groups(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = types.ModuleType("auditor.minhash")
+def test_near_copies_are_removed_with_exact_ones(tmp_path: Path) -> None:
+    summary = dedup_file(write(tmp_path / "d.jsonl", NEAR_ROWS), tmp_path / "o.jsonl")
+    assert (tmp_path / "o.jsonl").read_bytes() == b"".join(NEAR_ROWS[i] for i in (0, 1, 3))
+    assert summary.removed == [(3, 1), (5, 2)]
+    assert (summary.exact_groups, summary.near_clusters, summary.groups) == (1, 2, 2)
+    exact = dedup_file(write(tmp_path / "d.jsonl", NEAR_ROWS), tmp_path / "e.jsonl", near=False)
+    assert exact.removed == [(5, 2)]
 
-    def near_duplicate_clusters(texts: list[str], params: object) -> list[list[int]]:
-        # Pretend the café row (index 3) is a near copy of the refund row (index 1).
-        assert len(texts) == 6
-        return [[1, 3]]
 
-    fake.near_duplicate_clusters = near_duplicate_clusters  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "auditor.minhash", fake)
-    summary = dedup_file(write(tmp_path / "d.jsonl", ROWS), tmp_path / "o.jsonl")
-    assert (tmp_path / "o.jsonl").read_bytes() == ROWS[0] + ROWS[1]
-    assert summary.removed == [(3, 1), (4, 2), (5, 2), (6, 1)]
-    assert (summary.exact_groups, summary.near_clusters, summary.groups) == (2, 1, 2)
+def test_cli_dedup_uses_the_configured_near_duplicate_threshold(tmp_path: Path) -> None:
+    source = write(tmp_path / "d.jsonl", NEAR_ROWS)
+    config = tmp_path / "ftaudit.toml"
+    config.write_text("[checks.FT302]\nthreshold = 0.99\n")
+    args = ["dedup", str(source), "-o", str(tmp_path / "o.jsonl"), "--config", str(config)]
+    assert main(args) == 0
+    # At 0.99 the edited copy is not a near-duplicate; the exact copy still goes.
+    assert (tmp_path / "o.jsonl").read_bytes() == b"".join(NEAR_ROWS[:4])
+    config.write_text("[checks.FT302]\nthreshold = 2\n")
+    assert main(args) == 2  # an invalid option is a config error, not a traceback
 
 
 def test_merge_clusters_unions_overlaps() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,11 +14,13 @@ from auditor.minhash import (
     MinHashParams,
     candidate_pairs,
     estimated_similarity,
+    example_clusters,
     near_duplicate_clusters,
     shingle_hashes,
     signatures,
     verified_pairs,
 )
+from tests.checkutil import context_of
 
 PARAMS = MinHashParams()
 
@@ -174,17 +177,42 @@ def test_recall_of_planted_near_duplicates(rate: float) -> None:
     assert recall >= 0.95, recall
 
 
-def test_precision_with_a_shared_system_prompt_stripped() -> None:
-    system = "system: you are a helpful assistant for acme corp. answer politely and briefly.\n"
-    texts, planted = corpus(seed=5, originals=1000, rate=0.10, prefix=system)
-    # As the check does: the shared system prompt is stripped (comparison views).
-    stripped = [t.removeprefix(system) for t in texts]
-    pairs, _ = verified_pairs(signatures(stripped, PARAMS), PARAMS)
-    found = {(int(i), int(j)) for i, j in pairs}
-    assert len(found - planted) <= 0.01 * max(len(found), 1)
-    clusters = near_duplicate_clusters(stripped)
-    assert len(clusters.clusters) >= 0.95 * len(planted)
-    assert max(c.size for c in clusters.clusters) == 2
+def templates(count: int, words: int) -> list[str]:
+    """Long system prompts (`words` words each): instructions a real template spells out."""
+    rng = np.random.default_rng(99)
+    vocab = vocabulary(rng)
+    return [
+        f"You are Acme's assistant #{k}. " + " ".join(zipf_text(rng, vocab, words))
+        for k in range(count)
+    ]
+
+
+def test_precision_on_chat_rows_sharing_long_system_prompts(tmp_path: Path) -> None:
+    # End to end through the check's own views: three 200-word system prompts (none
+    # carried by most rows) in front of 30-80-word questions, each question with one
+    # planted copy edited at 10%. Left in, a template alone would make its rows
+    # near-copies; every reported pair must be a planted one (at most 1% not).
+    texts, planted = corpus(seed=5, originals=500, rate=0.10)
+    systems = templates(3, 200)
+    rows = [
+        {
+            "messages": [
+                {"role": "system", "content": systems[i % len(systems)]},
+                {"role": "user", "content": text},
+                {"role": "assistant", "content": "Thanks, I have passed this on."},
+            ]
+        }
+        for i, text in enumerate(texts)
+    ]
+    clusters = example_clusters(context_of(tmp_path, rows)).clusters
+    reported = {
+        (min(m, c.representative), max(m, c.representative))
+        for c in clusters
+        for m in c.members
+        if m != c.representative
+    }
+    assert len(reported - planted) <= 0.01 * max(len(reported), 1)
+    assert len(reported & planted) >= 0.95 * len(planted)
 
 
 def test_candidate_pairs_cap_pathological_buckets() -> None:
