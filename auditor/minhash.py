@@ -58,10 +58,12 @@ similarity 1.0), and a bucket larger than `max_bucket` pairs each member only wi
 `max_bucket` neighbours in the bucket, so a pathological bucket costs linear work.
 
 Verification. A candidate counts only when its signature-estimated Jaccard reaches the
-threshold. Clusters are connected components of verified pairs, then every member is
-checked against the cluster's representative (its best-connected member); members
-below the threshold are split off and re-clustered, so a chain of moderately similar
-rows never snowballs: every member is within the threshold of its representative.
+threshold. Each band's candidates are verified as soon as that band is banded, so memory
+follows the verified pairs rather than all candidates. Clusters are connected components
+of verified pairs, then every member is checked against the cluster's representative
+(its best-connected member); members below the threshold are split off and re-clustered,
+so a chain of moderately similar rows never snowballs: every member is within the
+threshold of its representative.
 """
 
 from __future__ import annotations
@@ -112,6 +114,10 @@ class MinHashParams:
     #: Weight of missed pairs vs. spurious candidates when choosing bands; candidates are
     #: verified anyway, so a miss costs more than a false candidate.
     false_negative_weight: float = 0.9
+
+    def signature_settings(self) -> tuple[int, ...]:
+        """The settings signatures depend on (not the threshold or batch sizes)."""
+        return (self.num_perm, self.ngram, self.char_ngram, self.short_text_words, self.seed)
 
     def bands(self) -> tuple[int, int]:
         """(bands, rows) minimising weighted false positives + negatives (datasketch's way)."""
@@ -494,36 +500,73 @@ def _representative_clusters(
     return result
 
 
+@dataclass(frozen=True)
+class TextSignatures:
+    """MinHash signatures of a text column, one per distinct text.
+
+    Distinct texts are numbered in order of first appearance (ties go to the earliest
+    row); identical texts share one signature, so they cost nothing extra.
+    """
+
+    #: (distinct texts, num_perm) signatures.
+    sigs: U32
+    #: Row where each distinct text first appears.
+    first: I64
+    #: Distinct-text index of every row.
+    inverse: I64
+    #: Whether each distinct text is non-empty (empty texts never match anything).
+    nonempty: npt.NDArray[np.bool_]
+
+    @property
+    def rows(self) -> int:
+        return len(self.inverse)
+
+
+def text_signatures(
+    texts: pl.Series | Sequence[str], params: MinHashParams | None = None
+) -> TextSignatures:
+    """Signatures of the distinct texts of a column, with the row ↔ distinct-text maps."""
+    params = params or MinHashParams()
+    series = _as_series(texts).fill_null("")
+    if len(series) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        sigs = np.zeros((0, params.num_perm), dtype=np.uint32)
+        return TextSignatures(sigs, empty, empty, np.zeros(0, dtype=bool))
+    # Collapse identical texts (by a seeded 64-bit hash: a collision among 100k texts has
+    # probability ~3e-10) and sign one per distinct value.
+    text_hash = series.hash(_TOKEN_SEED).to_numpy()
+    _, first, inverse = np.unique(text_hash, return_index=True, return_inverse=True)
+    by_row = np.argsort(first, kind="stable")
+    rank = np.empty_like(by_row)
+    rank[by_row] = np.arange(by_row.size)
+    first, inverse = first[by_row], rank[inverse.reshape(-1)]
+    nonempty = (series.str.len_chars() > 0).to_numpy()[first]
+    return TextSignatures(signatures(series, params, rows=first), first, inverse, nonempty)
+
+
 def near_duplicate_clusters(
     texts: pl.Series | Sequence[str], params: MinHashParams | None = None
 ) -> NearDuplicateClusters:
     """Clusters of near-duplicate texts (identical texts included, similarity 1.0)."""
     params = params or MinHashParams()
-    series = _as_series(texts).fill_null("")
-    rows = len(series)
+    return clusters_of(text_signatures(texts, params), params)
+
+
+def clusters_of(signed: TextSignatures, params: MinHashParams) -> NearDuplicateClusters:
+    """Near-duplicate clusters of the rows behind `signed` at `params.threshold`."""
+    rows = signed.rows
     labels = np.full(rows, -1, dtype=np.int64)
     if rows == 0:
         return NearDuplicateClusters(0, labels, [])
-    # Collapse identical texts: compare one representative text per distinct value.
-    text_hash = series.hash(_TOKEN_SEED).to_numpy()
-    _, first, inverse = np.unique(text_hash, return_index=True, return_inverse=True)
-    # Number distinct texts in order of first appearance, so ties go to the earliest row.
-    by_row = np.argsort(first, kind="stable")
-    rank = np.empty_like(by_row)
-    rank[by_row] = np.arange(by_row.size)
-    first, inverse = first[by_row], rank[inverse.reshape(-1)]
-    sigs = signatures(series, params, rows=first)
+    sigs, first, inverse, nonempty = signed.sigs, signed.first, signed.inverse, signed.nonempty
     pairs, _ = verified_pairs(sigs, params)
     groups = _representative_clusters(sigs, pairs, params.threshold)
-    # Distinct index → (cluster, similarity to its representative).
-    unit_cluster = np.full(len(first), -1, dtype=np.int64)
+    # Distinct index → (representative, similarity to it).
     unit_sim = np.ones(len(first), dtype=np.float64)
     unit_rep = np.arange(len(first), dtype=np.int64)
-    for index, (rep, members, sim) in enumerate(groups):
-        unit_cluster[members] = index
+    for rep, members, sim in groups:
         unit_sim[members] = sim
         unit_rep[members] = rep
-    nonempty = (series.str.len_chars() > 0).to_numpy()[first]
     # Rows: cluster by representative distinct text; identical copies form a cluster too.
     row_rep = unit_rep[inverse]
     row_sim = unit_sim[inverse]
@@ -555,6 +598,23 @@ def near_duplicate_clusters(
     return NearDuplicateClusters(rows, labels, clusters)
 
 
+def view_signatures(
+    ctx: AuditContext, view: str = "example", params: MinHashParams | None = None
+) -> TextSignatures:
+    """Signatures of one comparison view of the train split, computed once per audit.
+
+    The shared artifact: FT302 clusters from it and the leakage check compares eval texts
+    against it. Cached by the settings that shape signatures (not the threshold), so
+    checks with different thresholds share one computation.
+    """
+    params = params or MinHashParams()
+    key = ("minhash-signatures", view, params.signature_settings())
+    if key not in ctx.artifacts:
+        ctx.artifacts[key] = text_signatures(ctx.comparison.get_column(view), params)
+    signed: TextSignatures = ctx.artifacts[key]
+    return signed
+
+
 def view_clusters(
     ctx: AuditContext, view: str = "example", params: MinHashParams | None = None
 ) -> NearDuplicateClusters:
@@ -566,7 +626,7 @@ def view_clusters(
     params = params or MinHashParams()
     key = ("minhash-clusters", view, params)
     if key not in ctx.artifacts:
-        ctx.artifacts[key] = near_duplicate_clusters(ctx.comparison.get_column(view), params)
+        ctx.artifacts[key] = clusters_of(view_signatures(ctx, view, params), params)
     clusters: NearDuplicateClusters = ctx.artifacts[key]
     return clusters
 

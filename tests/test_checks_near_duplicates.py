@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from auditor.check import Status
-from auditor.minhash import example_clusters
+from auditor.minhash import MinHashParams, example_clusters, text_signatures, view_signatures
 from checks.near_duplicates import NearDuplicates
 from tests.checkutil import context_of, fixture, flagged, metric
 
@@ -63,6 +63,19 @@ def test_clusters_are_shared_on_the_context() -> None:
     clusters = example_clusters(ctx)
     assert example_clusters(ctx) is clusters
     assert [c.members for c in clusters.clusters] == [(0, 1), (5, 6), (12, 13)]
+
+
+def test_signatures_are_one_artifact_per_view(tmp_path: Path) -> None:
+    # The leakage check and FT302 at any threshold reuse one signature matrix per view.
+    ctx = fixture("FT302", "bad")
+    NearDuplicates(NearDuplicates.Options(threshold=0.9)).run(ctx)
+    signed = view_signatures(ctx, "example")
+    assert view_signatures(ctx, "example", MinHashParams(threshold=0.5)) is signed
+    assert view_signatures(ctx, "example", MinHashParams(ngram=3)) is not signed
+    assert signed.rows == ctx.train.height
+    assert np.array_equal(signed.sigs, text_signatures(ctx.comparison["example"]).sigs)
+    cached = [key[1] for key in ctx.artifacts if key[0] == "minhash-signatures"]
+    assert sorted(cached) == ["example", "example", "prompt", "response"]  # + the 3-gram one
 
 
 @pytest.mark.parametrize(
