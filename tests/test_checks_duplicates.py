@@ -268,6 +268,20 @@ def test_preference_and_kto_rows_are_skipped(tmp_path: Path) -> None:
     assert metric(result, "applicable_rows") == 0
 
 
+def test_answers_under_different_system_prompts_do_not_conflict(tmp_path: Path) -> None:
+    french = "Answer in French."
+    rows = [*distinct(10), chat("Is it open today?", "Yes."), chat("Hours?", "9-17.")]
+    rows += [
+        chat("Is it open today?", "Oui.", system=french),
+        chat("Hours?", "9h-17h.", system=french),
+    ]
+    ctx = context_of(tmp_path, rows)
+    assert ConflictingAnswers().run(ctx).status is Status.PASS
+    rows.append(chat("Is it open today?", "Non.", system=french))
+    result = ConflictingAnswers().run(context_of(tmp_path, rows))
+    assert [(f.line, f.related_lines) for f in result.findings] == [(13, [15])]
+
+
 def test_conflict_options() -> None:
     options = ConflictingAnswers.Options(similarity=0.5, short_answer_words=1, fail_above=0.2)
     assert options.similarity == 0.5
