@@ -62,7 +62,7 @@ def comparison_views(frame: pl.DataFrame) -> pl.DataFrame:
         "example": _without_template(pl.coalesce(pl.col("text"), pl.col("prompt")), template),
     }
     # One view per select: all three at once held every intermediate string column at the
-    # same time (peak 400 MB on 100k chat rows, against 175 MB this way, and slower).
+    # same time (peak 400 MB on 100k chat rows, against 190 MB this way, and 3.1 s vs 2.2 s).
     columns = [source.select(normalized(expr).alias(name)) for name, expr in views.items()]
     return pl.concat([templates, *columns], how="horizontal")
 

@@ -17,6 +17,8 @@ Scenarios (pick with --scenarios):
   audit-ft1  (d) audit() with format checks: select=["FT1"]
   audit-ft2  (d) audit() with size checks: select=["FT2"]
   audit      (c) audit() end to end: select=["FT0", "FT1", "FT2"]
+  audit-ft3  (d) audit() with duplicate checks: select=["FT3"]
+  audit-all      audit() with every built-in check (the default selection)
 
 `--profile` runs each chosen scenario once under cProfile instead, writes
 benchmarks/results/<scenario>.prof and prints the top functions.
@@ -73,6 +75,8 @@ SCENARIOS = {
         Scenario("audit-ft1", "(d)", 'audit(select=["FT1"]) (+FT0)', ("FT1",)),
         Scenario("audit-ft2", "(d)", 'audit(select=["FT2"]) (+FT0)', ("FT2",)),
         Scenario("audit", "(c)", 'audit(select=["FT0", "FT1", "FT2"])', ("FT0", "FT1", "FT2")),
+        Scenario("audit-ft3", "(d)", 'audit(select=["FT3"]) (+FT0)', ("FT3",)),
+        Scenario("audit-all", "", "audit() with every built-in check", ("FT",)),
     ]
 }
 
