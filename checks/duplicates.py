@@ -49,12 +49,13 @@ def group_findings(
     excerpt_column: str,
     severity: Severity,
 ) -> list[Finding]:
-    """One finding per group: the first row's line, the copies as related lines."""
+    """One finding per group, largest first: the first row's line, the copies as related."""
     files = table["file"].to_list()
     lines = table["line"].to_list()
     texts = table[excerpt_column].to_list()
     findings = []
-    for rows, size in groups.select("rows", "size").iter_rows():
+    largest_first = groups.sort(["size", "first"], descending=[True, False])
+    for rows, size in largest_first.select("rows", "size").iter_rows():
         first = rows[0]
         findings.append(
             Finding(
@@ -133,7 +134,7 @@ class ExactDuplicates(Check):
             self.code,
             table,
             groups,
-            "{size} identical rows: this one and {copies} more",
+            "{size:,} identical rows: this one and {copies:,} more",
             "keep one copy (`ftaudit dedup data.jsonl -o clean.jsonl`)",
             "example",
             Severity.WARNING if status is not Status.FAIL else Severity.ERROR,
@@ -390,7 +391,7 @@ class DuplicatePreferencePairs(Check):
             self.code,
             table,
             groups,
-            "the same preference pair appears {size} times",
+            "the same preference pair appears {size:,} times",
             "keep one copy of the pair (`ftaudit dedup data.jsonl -o clean.jsonl`)",
             "example",
             Severity.ERROR if status is Status.FAIL else Severity.WARNING,

@@ -11,6 +11,7 @@ from auditor.check import (
     Metric,
     RateOptions,
     Severity,
+    Status,
     status_from_rate,
 )
 from auditor.context import AuditContext
@@ -87,6 +88,9 @@ class NearDuplicates(Check):
         files = frame.get_column("file").to_list()
         # The compared text (normalized; a template system prompt left out).
         texts = ctx.comparison.get_column("example")
+        rate = found.duplicate_rate
+        status = status_from_rate(rate, self.options.warn_above, self.options.fail_above)
+        severity = Severity.ERROR if status is Status.FAIL else Severity.WARNING
         findings = []
         for cluster in sorted(found.clusters, key=lambda c: (-c.size, c.members[0])):
             rep = cluster.representative
@@ -98,9 +102,9 @@ class NearDuplicates(Check):
             findings.append(
                 Finding(
                     code=self.code,
-                    severity=Severity.WARNING,
+                    severity=severity,
                     message=(
-                        f"{cluster.size} rows are near-copies of line {lines[rep]} "
+                        f"{cluster.size:,} rows are near-copies of line {lines[rep]} "
                         f"(estimated Jaccard {similarity})"
                     ),
                     file=files[rep],
@@ -110,8 +114,6 @@ class NearDuplicates(Check):
                     hint="keep one row per cluster: `ftaudit dedup`",
                 )
             )
-        rate = found.duplicate_rate
-        status = status_from_rate(rate, self.options.warn_above, self.options.fail_above)
         rows = found.rows
         summary = (
             f"{rows - unique:,} of {rows:,} rows ({rate:.1%}) are near-copies "

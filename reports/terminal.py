@@ -96,10 +96,18 @@ def _checks(report: Report, width: int) -> Table:
 
 
 def _top_findings(report: Report) -> Table | None:
-    ranked: list[Finding] = sorted(
-        (f for c in report.checks if c.status in (Status.FAIL, Status.WARN) for f in c.findings),
-        key=lambda f: (SEVERITY_RANK[f.severity], f.file or "", f.line or 0),
-    )
+    # Most severe first; within a severity, each check's first finding before any check's
+    # second, so one check with thousands of findings cannot hide the others. A check
+    # lists its findings most important first (largest clusters, say).
+    flagged = [c for c in report.checks if c.status in (Status.FAIL, Status.WARN)]
+    ranked: list[Finding] = [
+        finding
+        for _, _, _, finding in sorted(
+            (SEVERITY_RANK[f.severity], position, order, f)
+            for order, check in enumerate(flagged)
+            for position, f in enumerate(check.findings)
+        )
+    ]
     if not ranked:
         return None
     total = sum(c.findings_total for c in report.checks if c.status in (Status.FAIL, Status.WARN))
