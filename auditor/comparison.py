@@ -24,7 +24,6 @@ import polars as pl
 
 #: A system prompt carried by at least this many rows is a template, not content.
 TEMPLATE_MIN_ROWS = 2
-VIEWS = ("prompt", "response", "example")
 
 
 def normalized(expr: pl.Expr) -> pl.Expr:

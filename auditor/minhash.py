@@ -276,21 +276,6 @@ def shingle_groups(
     return groups
 
 
-def shingle_hashes(texts: pl.Series | Sequence[str], params: MinHashParams) -> tuple[U64, I64]:
-    """Flat 32-bit shingle hashes (as uint64) of every text in row order, and counts per text."""
-    groups = shingle_groups(texts, params)
-    rows = sum(len(r) for r, _, _ in groups)
-    counts = np.zeros(rows, dtype=np.int64)
-    row_of = []
-    for group_rows, _, group_counts in groups:
-        counts[group_rows] = group_counts
-        row_of.append(np.repeat(group_rows, group_counts))
-    if not groups:
-        return np.zeros(0, dtype=np.uint64), counts
-    order = np.argsort(np.concatenate(row_of), kind="stable")
-    return np.concatenate([h for _, h, _ in groups])[order], counts
-
-
 def _permutations(params: MinHashParams) -> tuple[U32, U32]:
     rng = np.random.default_rng(params.seed)
     a = rng.integers(0, 2**32, size=params.num_perm, dtype=np.uint64) | np.uint64(1)
@@ -648,10 +633,3 @@ def view_clusters(
         ctx.artifacts[key] = clusters_of(view_signatures(ctx, view, params), params)
     clusters: NearDuplicateClusters = ctx.artifacts[key]
     return clusters
-
-
-def example_clusters(
-    ctx: AuditContext, params: MinHashParams | None = None
-) -> NearDuplicateClusters:
-    """Near-duplicate clusters of whole examples (the `example` view), cached on ctx."""
-    return view_clusters(ctx, "example", params)

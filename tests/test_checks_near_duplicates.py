@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from auditor.check import Status
-from auditor.minhash import MinHashParams, example_clusters, text_signatures, view_signatures
+from auditor.minhash import MinHashParams, text_signatures, view_clusters, view_signatures
 from checks.near_duplicates import NearDuplicates
 from tests.checkutil import context_of, fixture, flagged, metric
 
@@ -60,8 +60,8 @@ def test_good_fixture_passes() -> None:
 def test_clusters_are_shared_on_the_context() -> None:
     ctx = fixture("FT302", "bad")
     NearDuplicates().run(ctx)
-    clusters = example_clusters(ctx)
-    assert example_clusters(ctx) is clusters
+    clusters = view_clusters(ctx, "example")
+    assert view_clusters(ctx, "example") is clusters
     assert [c.members for c in clusters.clusters] == [(0, 1), (5, 6), (12, 13)]
 
 

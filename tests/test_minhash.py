@@ -14,11 +14,11 @@ from auditor.minhash import (
     MinHashParams,
     candidate_pairs,
     estimated_similarity,
-    example_clusters,
     near_duplicate_clusters,
-    shingle_hashes,
+    shingle_groups,
     signatures,
     verified_pairs,
+    view_clusters,
 )
 from tests.checkutil import context_of
 
@@ -113,7 +113,10 @@ def test_signature_estimate_tracks_exact_jaccard() -> None:
 
 
 def test_shingles_fall_back_to_characters_for_short_texts() -> None:
-    _, counts = shingle_hashes(["refund my order", "one two three four five six", ""], PARAMS)
+    texts = ["refund my order", "one two three four five six", ""]
+    counts = np.zeros(len(texts), dtype=np.int64)
+    for rows, _, group_counts in shingle_groups(texts, PARAMS):
+        counts[rows] = group_counts
     # "refund my order" has 15 characters → 12 char 4-grams; 6 words → 5 word 2-grams.
     assert counts.tolist() == [12, 5, 0]
     sigs = signatures(["refund my order", "refund my orders"], PARAMS)
@@ -204,7 +207,7 @@ def test_precision_on_chat_rows_sharing_long_system_prompts(tmp_path: Path) -> N
         }
         for i, text in enumerate(texts)
     ]
-    clusters = example_clusters(context_of(tmp_path, rows)).clusters
+    clusters = view_clusters(context_of(tmp_path, rows), "example").clusters
     reported = {
         (min(m, c.representative), max(m, c.representative))
         for c in clusters
