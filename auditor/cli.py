@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from auditor.config import Task
+from auditor.config import AuditConfig, Task
 
 SUBCOMMANDS = ("audit", "checks", "explain", "dedup")
 ROOT_FLAGS = ("--help", "-h", "--version")
@@ -61,7 +61,7 @@ def _codes(values: list[str] | None) -> list[str] | None:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
-def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
+def _settings(config: Path | None, overrides: dict[str, Any]) -> AuditConfig:
     """The AuditConfig from `config` (default: the nearest config file) and flag overrides."""
     from auditor.config import ConfigError, find_config_file, load_config
 

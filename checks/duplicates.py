@@ -171,14 +171,6 @@ class ExactDuplicates(Check):
         return self.result(status, 1.0 - share, summary, metrics, findings)
 
 
-class ConflictOptions(CheckOptions):
-    """When two answers to one prompt conflict, and how many conflicting rows fail."""
-
-    similarity: float = Field(0.8, gt=0.0, le=1.0)
-    short_answer_words: int = Field(3, ge=0)
-    fail_above: float = Field(0.05, ge=0.0, le=1.0)
-
-
 class ConflictingAnswers(Check):
     """The same prompt with materially different answers.
 
@@ -204,11 +196,15 @@ class ConflictingAnswers(Check):
     name = "conflicting-answers"
     family = "duplicates"
 
-    class Options(ConflictOptions):
-        pass
+    class Options(CheckOptions):
+        """When two answers to one prompt conflict, and how many conflicting rows fail."""
+
+        similarity: float = Field(0.8, gt=0.0, le=1.0)
+        short_answer_words: int = Field(3, ge=0)
+        fail_above: float = Field(0.05, ge=0.0, le=1.0)
 
     def run(self, ctx: AuditContext) -> CheckResult:
-        assert isinstance(self.options, ConflictOptions)
+        assert isinstance(self.options, self.Options)
         options = self.options
         table = ctx.comparison.filter(
             ~pl.col("preference")
