@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# Re-exported: checks build their findings from `auditor.check`.
+from auditor.findings import Finding as Finding
+from auditor.findings import Severity as Severity
+
 if TYPE_CHECKING:
     from auditor.context import AuditContext
 
@@ -19,28 +23,6 @@ class Status(StrEnum):
     FAIL = "fail"
     SKIPPED = "skipped"
     ERROR = "error"
-
-
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-class Finding(BaseModel):
-    """One piece of evidence: where (file, 1-based line, field path) and what to do."""
-
-    model_config = ConfigDict(frozen=True)
-
-    code: str
-    severity: Severity
-    message: str
-    file: str | None = None
-    line: int | None = None
-    path: str | None = None
-    related_lines: list[int] = Field(default_factory=list)
-    excerpt: str | None = None
-    hint: str | None = None
 
 
 class Metric(BaseModel):

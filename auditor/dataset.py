@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.check import Finding
+from auditor.findings import Finding
 from auditor.formats import KeyMapping, empty_frame, normalize_chunk
 from auditor.io import FileRead, iter_record_chunks
 

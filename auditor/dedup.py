@@ -21,10 +21,10 @@ from typing import Literal
 import polars as pl
 
 from auditor.atomic import write_atomic
-from auditor.check import Severity
 from auditor.comparison import comparison_views, normalized
 from auditor.config import ConfigError
 from auditor.dataset import load_dataset
+from auditor.findings import Severity
 from auditor.formats import KeyMapping
 from auditor.io import GZIP_MAGIC, _is_json_array
 from auditor.minhash import MinHashParams, near_duplicate_clusters

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import orjson
 import polars as pl
 
-from auditor.check import Finding, Severity
+from auditor.findings import Finding, Severity
 
 TOOL_CALL = pl.Struct({"id": pl.String, "name": pl.String, "arguments": pl.String})
 MESSAGE = pl.Struct(

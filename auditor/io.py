@@ -16,7 +16,7 @@ from typing import IO, Any, cast
 
 import orjson
 
-from auditor.check import Finding, Severity
+from auditor.findings import Finding, Severity
 
 BOM = b"\xef\xbb\xbf"
 NUL = b"\x00"

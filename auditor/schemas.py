@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 
-from auditor.check import Finding, Severity
+from auditor.findings import Finding, Severity
 
 STRING: dict[str, Any] = {"type": "string"}
 OPT_STRING: dict[str, Any] = {"type": ["string", "null"]}
