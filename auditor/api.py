@@ -39,13 +39,16 @@ def audit(
     """
     config = config or AuditConfig()
     checks = select_checks(config)  # before reading: a config typo fails fast
+    train_paths = [Path(p) for p in paths]
+    given_eval = [Path(p) for p in eval_paths]
+    discovered = eval_files_beside(train_paths) if config.discover_eval and not given_eval else []
     keys = key_mapping(config)
     # A given tokenizer is loaded up front so a bad path is a config error (exit 2), not
     # an error inside every check that counts tokens.
     tokenizer = load_tokenizer(config.tokenizer) if config.tokenizer is not None else None
     dataset = load_dataset(
-        [Path(p) for p in paths],
-        [Path(p) for p in eval_paths],
+        train_paths,
+        given_eval or discovered,
         keys=keys,
         max_line_bytes=config.max_line_bytes,
         progress=on_rows,
@@ -57,7 +60,10 @@ def audit(
     return Report(
         version=tool_version(),
         verdict=decide(results),
-        datasets=[DatasetInfo(**vars(f)) for f in dataset.files],
+        datasets=[
+            DatasetInfo(**vars(f), discovered=f.split == "eval" and Path(f.path) in discovered)
+            for f in dataset.files
+        ],
         checks=results,
         task=TaskInfo(name=task.task.value, inferred=task.inferred, reason=task.reason)
         if task is not None
@@ -65,6 +71,13 @@ def audit(
         tokenizer=tokens.tokenizer_name if tokens is not None else None,
         selected=[c.code for c in checks],
     )
+
+
+def eval_files_beside(train_paths: Sequence[Path]) -> list[Path]:
+    """Held-out split files beside the training files (see auditor.splits)."""
+    from auditor.splits import sibling_eval_files
+
+    return sibling_eval_files(train_paths)
 
 
 def key_mapping(config: AuditConfig) -> KeyMapping | None:

@@ -15,6 +15,7 @@ from auditor.findings import Severity as Severity
 
 if TYPE_CHECKING:
     from auditor.context import AuditContext
+    from auditor.minhash import MinHashParams
 
 
 class Status(StrEnum):
@@ -82,8 +83,6 @@ class Check:
     family: ClassVar[str]
     #: FT0xx checks cannot be deselected: bad input is always reported.
     always_on: ClassVar[bool] = False
-    #: Keep at most this many findings per check in the report (totals stay exact).
-    max_findings: ClassVar[int] = 200
 
     class Options(CheckOptions):
         pass
@@ -99,6 +98,14 @@ class Check:
         measure duplicates. The size check judges the smallest such count."""
         return None
 
+    def minhash_params(self) -> MinHashParams | None:
+        """The MinHash settings this check compares texts with, if it uses MinHash.
+
+        Remedies reach them through the registry (`ftaudit dedup` removes what FT302
+        reports; `ftaudit split` keeps FT302's clusters together) without importing a check.
+        """
+        return None
+
     @classmethod
     def documentation(cls) -> str:
         return inspect.cleandoc(cls.__doc__ or "")
@@ -111,7 +118,8 @@ class Check:
         metrics: Iterable[Metric] = (),
         findings: Iterable[Finding] = (),
     ) -> CheckResult:
-        """Build this check's result, capping the stored findings but keeping the total."""
+        """Build this check's result with every finding (the engine caps what the report
+        keeps: `max-findings`; the total stays exact)."""
         all_findings = list(findings)
         return CheckResult(
             code=self.code,
@@ -121,7 +129,7 @@ class Check:
             score=min(1.0, max(0.0, score)),
             summary=summary,
             metrics=list(metrics),
-            findings=all_findings[: self.max_findings],
+            findings=all_findings,
             findings_total=len(all_findings),
         )
 

@@ -17,7 +17,7 @@ from typer.exceptions import TyperException
 
 from auditor.config import AuditConfig, Task
 
-SUBCOMMANDS = ("audit", "checks", "explain", "dedup")
+SUBCOMMANDS = ("audit", "checks", "explain", "dedup", "split", "decontaminate")
 ROOT_FLAGS = ("--help", "-h", "--version")
 
 app = typer.Typer(
@@ -107,6 +107,18 @@ def audit(
     strict: Annotated[
         bool | None, typer.Option("--strict/--no-strict", help="Exit 1 on REVIEW too.")
     ] = None,
+    discover: Annotated[
+        bool | None,
+        typer.Option(
+            "--discover/--no-discover",
+            help="Pick up valid/val/dev/test/eval files beside a train file (default on; "
+            "off when --eval is given).",
+        ),
+    ] = None,
+    max_findings: Annotated[
+        int | None,
+        typer.Option(help="Findings kept per check in the report (default 200; 0 = all)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> int:
     """Audit training files and print a verdict: GO, REVIEW or NO-GO."""
@@ -124,6 +136,8 @@ def audit(
         "prompt_key": prompt_key,
         "response_key": response_key,
         "strict": strict,
+        "discover_eval": discover,
+        "max_findings": max_findings,
     }
     settings = _settings(config, overrides)
     with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
@@ -134,6 +148,9 @@ def audit(
             on_rows=progress.rows,
             on_check=progress.check,
         )
+    for info in report.datasets:
+        if info.discovered:
+            typer.echo(f"found eval split beside the training file: {info.path}", err=True)
     _emit(report, output_format, output)
     if report.verdict.status is VerdictStatus.NO_GO:
         return 1
@@ -223,22 +240,91 @@ def dedup(
     """
     from auditor.api import key_mapping
     from auditor.dedup import dedup_file, format_summary
-    from auditor.registry import instantiate
-    from checks.near_duplicates import NearDuplicates
+    from auditor.heldout import near_params
 
     settings = _settings(config, {"prompt_key": prompt_key, "response_key": response_key})
-    near_check = instantiate(NearDuplicates, settings)
-    assert isinstance(near_check, NearDuplicates)
     summary = dedup_file(
         path,
         output,
         keep=keep.value,
         near=near,
         keys=key_mapping(settings),
-        params=near_check.params(),
+        params=near_params(settings),
     )
     typer.echo(format_summary(summary))
     return 0
+
+
+@app.command()
+def split(
+    path: Annotated[Path, typer.Argument(help="The dataset to split.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for train.jsonl and eval.jsonl.")
+    ],
+    eval_fraction: Annotated[float, typer.Option(help="Share of rows for the eval split.")] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same bytes.")] = 0,
+    prompt_key: Annotated[str | None, typer.Option(help="Field holding the prompt.")] = None,
+    response_key: Annotated[str | None, typer.Option(help="Field holding the response.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
+    ] = None,
+) -> int:
+    """Split a dataset into train and eval with no duplicate group across the split.
+
+    The result is checked with FT502–FT504 (rows still leaked go back to train), then
+    audited again; the leakage summary is printed.
+    """
+    from auditor.heldout import format_split, split_file
+
+    settings = _settings(config, {"prompt_key": prompt_key, "response_key": response_key})
+    summary = split_file(path, output, eval_fraction=eval_fraction, seed=seed, config=settings)
+    typer.echo(format_split(summary))
+    _leakage_summary([Path(summary.train_output)], [Path(summary.eval_output)], settings)
+    return 0
+
+
+@app.command()
+def decontaminate(
+    path: Annotated[Path, typer.Argument(help="The training file to clean.")],
+    eval_paths: Annotated[
+        list[Path], typer.Option("--eval", help="Held-out eval file (repeatable).")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the copy.")],
+    methods: Annotated[
+        str, typer.Option(help="Leak methods that remove a row: exact, near, ngram.")
+    ] = "exact,near,ngram",
+    prompt_key: Annotated[str | None, typer.Option(help="Field holding the prompt.")] = None,
+    response_key: Annotated[str | None, typer.Option(help="Field holding the response.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
+    ] = None,
+) -> int:
+    """Write the training file without the rows leaked into the eval set(s).
+
+    Leaks are what FT502 (exact), FT503 (near) and FT504 (verbatim n-gram) report with
+    their configured options; template overlaps are not leaks and stay.
+    """
+    from auditor.heldout import decontaminate_file, format_decontamination
+
+    settings = _settings(config, {"prompt_key": prompt_key, "response_key": response_key})
+    chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    summary = decontaminate_file(path, eval_paths, output, methods=chosen, config=settings)
+    typer.echo(format_decontamination(summary))
+    return 0
+
+
+def _leakage_summary(train: list[Path], evals: list[Path], settings: AuditConfig) -> None:
+    """Audit the written files with the leakage checks and print one line per check."""
+    from auditor.api import audit as run_audit
+
+    chosen = settings.model_copy(
+        update={"select": ["FT50"], "ignore": [], "extend_select": [], "discover_eval": False}
+    )
+    report = run_audit(train, evals, chosen)
+    typer.echo("leakage audit of the result:")
+    for result in report.checks:
+        if result.code.startswith("FT50"):
+            typer.echo(f"  {result.code} {result.name}: {result.status.value} — {result.summary}")
 
 
 @app.command("checks")

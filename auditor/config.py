@@ -41,6 +41,10 @@ class AuditConfig(BaseModel):
     response_key: str | None = Field(None, alias="response-key")
     max_line_bytes: int = Field(8 * 1024 * 1024, gt=0, alias="max-line-bytes")
     strict: bool = False
+    #: Findings kept per check in the report (0 keeps all; totals are always exact).
+    max_findings: int = Field(200, ge=0, alias="max-findings")
+    #: Pick up held-out split files beside a training file (train.jsonl → valid.jsonl…).
+    discover_eval: bool = Field(True, alias="discover-eval")
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("select", "ignore", "extend_select")

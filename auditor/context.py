@@ -1,20 +1,34 @@
-"""AuditContext: what every check reads — the dataset, the config, shared lazy artifacts."""
+"""AuditContext: what every check reads — the dataset, the config, shared lazy artifacts.
+
+The core knows no particular check: shared artifacts (comparison views, MinHash
+signatures and clusters, the train LSH index, n-gram contamination) are methods here,
+keyed by the settings that shape them, so every check that asks with the same settings
+gets the same object, computed once.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
-from auditor.check import Check, Finding
 from auditor.config import AuditConfig, Task
 from auditor.dataset import Dataset
+from auditor.findings import Finding
 
 if TYPE_CHECKING:
+    from auditor.leakage import NgramHits, NgramParams, TrainIndex
+    from auditor.minhash import MinHashParams, NearDuplicateClusters, TextSignatures
     from auditor.tokens import TokenCounts, Tokenizer
+
+
+class DuplicateCounter(Protocol):
+    """What the context asks of a check for the unique-example count (see Check)."""
+
+    def unique_examples(self, ctx: AuditContext) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,7 @@ class AuditContext:
         dataset: Dataset,
         config: AuditConfig,
         tokenizer: Tokenizer | None = None,
-        checks: Sequence[Check] = (),
+        checks: Sequence[DuplicateCounter] = (),
     ) -> None:
         self.dataset = dataset
         self.config = config
@@ -40,16 +54,30 @@ class AuditContext:
         #: The checks this audit runs, for artifacts that one check family measures and
         #: another uses (the unique-example count).
         self.checks = tuple(checks)
-        #: Cache for artifacts a check family computes once and shares (MinHash clusters),
-        #: keyed by the family's own keys.
+        #: Cache for artifacts a check family computes once and shares, keyed by the
+        #: family's own keys.
         self.artifacts: dict[Hashable, Any] = {}
 
     @cached_property
     def comparison(self) -> pl.DataFrame:
-        """Normalized comparison views and duplicate keys of the train rows (auditor.dedup)."""
-        from auditor.dedup import comparison_table
+        """Normalized comparison views and duplicate keys of the train rows."""
+        from auditor.comparison import comparison_table
 
         return comparison_table(self.dataset.train)
+
+    @cached_property
+    def eval_comparison(self) -> pl.DataFrame:
+        """The same views of the eval rows; the train split's template system prompts are
+        left out of them too, so both sides compare their content alone."""
+        from auditor.comparison import comparison_table, template_prompts
+
+        frame = self.dataset.eval if self.dataset.eval is not None else self.dataset.train[:0]
+        return comparison_table(frame, template_prompts(self.dataset.train))
+
+    @property
+    def eval_files(self) -> list[str]:
+        """The eval files, in the order given (each is judged on its own)."""
+        return [f.path for f in self.dataset.files if f.split == "eval"]
 
     @cached_property
     def unique_examples(self) -> int | None:
@@ -85,3 +113,67 @@ class AuditContext:
 
         tokenizer = self._tokenizer or load_tokenizer(self.config.tokenizer)
         return count_tokens(self.dataset.train, tokenizer)
+
+    # --- MinHash ----------------------------------------------------------------------------
+
+    def signatures(
+        self, view: str = "example", params: MinHashParams | None = None, split: str = "train"
+    ) -> TextSignatures:
+        """MinHash signatures of one comparison view of a split, computed once per audit.
+
+        The shared artifact: FT302 clusters the train side, the leakage checks query eval
+        texts against it. Cached by the settings that shape signatures (not the
+        threshold), so checks with different thresholds share one computation.
+        """
+        from auditor.minhash import MinHashParams, text_signatures
+
+        params = params or MinHashParams()
+        key = ("minhash-signatures", split, view, params.signature_settings())
+        if key not in self.artifacts:
+            table = self.comparison if split == "train" else self.eval_comparison
+            self.artifacts[key] = text_signatures(table.get_column(view), params)
+        signed: TextSignatures = self.artifacts[key]
+        return signed
+
+    def near_duplicates(
+        self, view: str = "example", params: MinHashParams | None = None
+    ) -> NearDuplicateClusters:
+        """Near-duplicate clusters of one comparison view of the train split, cached.
+
+        `view` is `prompt`, `response` or `example` (auditor.comparison). Row i of the
+        result is row i of `ctx.train`.
+        """
+        from auditor.minhash import MinHashParams, clusters_of
+
+        params = params or MinHashParams()
+        key = ("minhash-clusters", view, params)
+        if key not in self.artifacts:
+            self.artifacts[key] = clusters_of(self.signatures(view, params), params)
+        clusters: NearDuplicateClusters = self.artifacts[key]
+        return clusters
+
+    def lsh_index(self, view: str = "example", params: MinHashParams | None = None) -> TrainIndex:
+        """The LSH index of the train side's signatures of `view`: built once, queried by
+        every eval file."""
+        from auditor.leakage import TrainIndex
+        from auditor.minhash import MinHashParams
+
+        params = params or MinHashParams()
+        key = ("lsh-index", view, params.signature_settings(), params.bands())
+        if key not in self.artifacts:
+            self.artifacts[key] = TrainIndex.build(self.signatures(view, params), params)
+        index: TrainIndex = self.artifacts[key]
+        return index
+
+    # --- n-grams ----------------------------------------------------------------------------
+
+    def ngram_hits(self, params: NgramParams) -> NgramHits:
+        """Long word n-grams every eval row shares with the train rows (FT504), computed in
+        one pass over the train side for all eval files."""
+        from auditor.leakage import ngram_hits
+
+        key = ("ngram-hits", params)
+        if key not in self.artifacts:
+            self.artifacts[key] = ngram_hits(self.comparison, self.eval_comparison, params)
+        hits: NgramHits = self.artifacts[key]
+        return hits

@@ -13,7 +13,7 @@ import polars as pl
 
 from auditor.findings import Finding
 from auditor.formats import KeyMapping, empty_frame, normalize_chunk
-from auditor.io import FileRead, iter_record_chunks
+from auditor.io import FileRead, InputError, iter_record_chunks
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,9 @@ def load_dataset(
 ) -> Dataset:
     """Read and normalize every file; bad lines become findings, never exceptions.
 
-    Raises auditor.io.InputError for a file that cannot be audited at all.
+    Eval files may also hold answerless benchmark prompts (formats.PROMPT_ONLY_FORMATS).
+    Raises auditor.io.InputError for a file that cannot be audited at all, and for an
+    eval file none of whose records is in a format ftaudit reads.
     """
     with paused_gc():
         return _load(train, eval_paths, keys, max_line_bytes, progress)
@@ -88,14 +90,18 @@ def _load(
         for path in paths:
             read = FileRead(str(path))
             parts: list[pl.DataFrame] = []
+            normalizing: list[Finding] = []
             for chunk in iter_record_chunks(path, read, max_line_bytes=max_line_bytes):
-                normalized = normalize_chunk(chunk, str(path), keys)
+                normalized = normalize_chunk(chunk, str(path), keys, eval_shapes=split == "eval")
                 parts.append(normalized.rows)
-                findings.extend(normalized.findings)
+                normalizing.extend(normalized.findings)
                 if progress is not None:
                     progress(str(path), len(chunk))
-            findings.extend(read.findings)
             frame = pl.concat(parts) if parts else empty_frame()
+            if split == "eval" and frame.is_empty():
+                raise unreadable_eval_file(path, read.records, normalizing)
+            findings.extend(normalizing)
+            findings.extend(read.findings)
             frames[split].append(frame)
             files.append(
                 DatasetFile(
@@ -113,6 +119,17 @@ def _load(
         eval=_concat(frames["eval"]) if eval_paths else None,
         files=files,
         load_findings=findings,
+    )
+
+
+def unreadable_eval_file(path: Path, records: int, findings: list[Finding]) -> InputError:
+    """An eval file with records but no readable row: every check against it would pass
+    on nothing, so it stops the audit (a training file's rows are FT101 findings)."""
+    first = next((f for f in findings if f.code == "FT101"), None)
+    where = f"; line {first.line}: {first.message}" if first is not None else ""
+    return InputError(
+        f"{path}: none of its {records:,} records is in a format ftaudit reads{where}; "
+        "name its fields with --prompt-key/--response-key, or see the README's formats"
     )
 
 

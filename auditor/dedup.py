@@ -10,9 +10,6 @@ text itself, so a hash collision can never merge two different rows.
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,18 +17,13 @@ from typing import Literal
 
 import polars as pl
 
-from auditor.atomic import write_atomic
-from auditor.comparison import comparison_views, normalized
+from auditor.comparison import DUPLICATE_KEY, comparison_table
 from auditor.config import ConfigError
 from auditor.dataset import load_dataset
-from auditor.findings import Severity
 from auditor.formats import KeyMapping
-from auditor.io import GZIP_MAGIC, _is_json_array
 from auditor.minhash import MinHashParams, near_duplicate_clusters
+from auditor.remedy import refuse_overwrite, unreadable_lines, write_lines
 
-#: Separates the parts of a composite key; it cannot occur in normalized text by accident
-#: often enough to matter, and a collision would still need every other part to match.
-SEPARATOR = "\x1f"
 #: How many removed lines `format_summary` lists.
 SHOWN_REMOVALS = 20
 
@@ -41,48 +33,6 @@ Hasher = Callable[[pl.Expr], pl.Expr]
 def stable_hash(expr: pl.Expr) -> pl.Expr:
     """A hash that is the same in every process (seed fixed), unlike Python's hash()."""
     return expr.hash(seed=0)
-
-
-def comparison_table(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per row: row (index), file, line, the normalized views, and a duplicate `key`.
-
-    The key is the `example` view; a preference row adds its rejected answer (the same
-    prompt + chosen with another rejected is a different pair), a KTO row its label. Rows
-    with an empty example get an empty key and are never duplicates.
-    """
-    preference = pl.col("chosen").is_not_null() & pl.col("rejected").is_not_null()
-    kto = pl.col("label").is_not_null()
-    base = frame.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
-        "file",
-        "line",
-        preference.alias("preference"),
-        (kto & ~preference).alias("kto"),
-        normalized(pl.col("rejected")).alias("rejected"),
-        pl.col("label").cast(pl.String).fill_null("").alias("label"),
-        pl.coalesce(pl.col("chosen"), pl.col("response"), pl.col("text"))
-        .fill_null("")
-        .str.len_chars()
-        .alias("response_chars"),
-    )
-    table = pl.concat([base, comparison_views(frame)], how="horizontal")
-    example = pl.col("example")
-    # Only rows whose key is not their example hold one: a full copy of every example
-    # would cost as much memory as the example view itself (~90 MB per 100k chat rows).
-    key = (
-        pl.when(example == "")
-        .then(pl.lit(""))
-        .when(pl.col("preference"))
-        .then(pl.concat_str(example, pl.lit(SEPARATOR), pl.col("rejected")))
-        .when(pl.col("kto"))
-        .then(pl.concat_str(example, pl.lit(SEPARATOR), pl.col("label")))
-    )
-    return table.with_columns(key.alias("key"))
-
-
-#: The duplicate key of a comparison_table row: its example, plus the rejected answer of
-#: a preference pair or the label of a KTO row.
-DUPLICATE_KEY = pl.coalesce(pl.col("key"), pl.col("example"))
 
 
 def exact_groups(
@@ -167,10 +117,7 @@ def dedup_file(
     path, output = Path(path), Path(output)
     if keep not in ("first", "longest"):
         raise ConfigError(f"keep must be 'first' or 'longest', not {keep!r}")
-    if output.resolve() == path.resolve() or (output.exists() and os.path.samefile(output, path)):
-        raise ConfigError(f"{output}: refusing to overwrite the input; choose another output")
-    if not output.parent.is_dir():
-        raise ConfigError(f"{output}: its folder does not exist")
+    refuse_overwrite(path, output)
     dataset = load_dataset([path], keys=keys)
     frame = dataset.train
     summary = DedupSummary(input=str(path), output=str(output), rows_read=frame.height)
@@ -197,19 +144,10 @@ def dedup_file(
         removed_rows.update({row: kept for row in members if row != kept})
     summary.removed = sorted((lines[row], lines[kept]) for row, kept in removed_rows.items())
     summary.rows_kept = frame.height - len(removed_rows)
-    bad_lines = {
-        f.line
-        for f in dataset.load_findings
-        if f.line is not None
-        and f.code.startswith("FT0")
-        and (f.severity is Severity.ERROR or f.code == "FT007")
-    }
+    bad_lines = unreadable_lines(dataset.load_findings)
     summary.unreadable = len(bad_lines)
     drop = bad_lines | {line for line, _ in summary.removed}
-    data, summary.lines_written = kept_bytes(path, drop)
-    if output.name.endswith(".gz"):
-        data = gzip.compress(data, mtime=0)
-    write_atomic(output, data)
+    summary.lines_written = write_lines(path, output, drop)
     return summary
 
 
@@ -241,50 +179,6 @@ def choose(members: Sequence[int], lengths: Sequence[int], keep: str) -> int:
     if keep == "longest":
         return min(members, key=lambda row: (-lengths[row], row))
     return min(members)
-
-
-def kept_bytes(path: Path, drop: set[int]) -> tuple[bytes, int]:
-    """The input's lines (1-based) not in `drop`, byte for byte, each ending in a newline."""
-    with path.open("rb") as handle:
-        compressed = handle.read(2) == GZIP_MAGIC
-    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
-        head = handle.read(8192)
-    if _is_json_array(head, path):
-        return _kept_array_elements(path, compressed, drop)
-    parts: list[bytes] = []
-    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
-        for lineno, raw in enumerate(handle, start=1):
-            if lineno in drop:
-                continue
-            parts.append(raw if raw.endswith(b"\n") else raw + b"\n")
-    return b"".join(parts), len(parts)
-
-
-def _kept_array_elements(path: Path, compressed: bool, drop: set[int]) -> tuple[bytes, int]:
-    """A `.json` array's kept elements as JSON Lines (an element is named by its first line)."""
-    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
-        text = handle.read().decode("utf-8-sig")
-    decoder = json.JSONDecoder()
-    pos = text.index("[") + 1
-    line = text.count("\n", 0, pos) + 1
-    parts: list[bytes] = []
-    while True:
-        pos, line = _skip(text, pos, line, " \t\r\n")
-        if pos >= len(text) or text[pos] == "]":
-            break
-        value, end = decoder.raw_decode(text, pos)
-        if isinstance(value, dict) and line not in drop:
-            parts.append(json.dumps(value, ensure_ascii=False).encode("utf-8") + b"\n")
-        line += text.count("\n", pos, end)
-        pos, line = _skip(text, end, line, " \t\r\n,")
-    return b"".join(parts), len(parts)
-
-
-def _skip(text: str, pos: int, line: int, chars: str) -> tuple[int, int]:
-    while pos < len(text) and text[pos] in chars:
-        line += text[pos] == "\n"
-        pos += 1
-    return pos, line
 
 
 def format_summary(summary: DedupSummary) -> str:

@@ -14,14 +14,15 @@ CheckProgress = Callable[[Check], None]
 def run_checks(
     ctx: AuditContext, checks: list[Check], on_start: CheckProgress | None = None
 ) -> list[CheckResult]:
-    """Each check's result, in code order. A check that crashes reports `error` and the
-    audit goes on: one broken check must not hide what the others found."""
+    """Each check's result, in code order, keeping at most `max-findings` findings each
+    (0: all). A check that crashes reports `error` and the audit goes on: one broken check
+    must not hide what the others found."""
     results = []
     for check in sorted(checks, key=lambda c: c.code):
         if on_start is not None:
             on_start(check)
         try:
-            results.append(check.run(ctx))
+            results.append(capped(check.run(ctx), ctx.config.max_findings))
         except Exception as exc:  # a check's bug, not the user's data
             where = traceback.extract_tb(exc.__traceback__)[-1]
             results.append(
@@ -33,3 +34,11 @@ def run_checks(
                 )
             )
     return results
+
+
+def capped(result: CheckResult, limit: int) -> CheckResult:
+    """The result with at most `limit` findings (0: all); `findings_total` stays exact."""
+    total = max(result.findings_total, len(result.findings))
+    if limit == 0 or len(result.findings) <= limit:
+        return result.model_copy(update={"findings_total": total})
+    return result.model_copy(update={"findings": result.findings[:limit], "findings_total": total})

@@ -29,5 +29,11 @@ class Finding(BaseModel):
     line: int | None = None
     path: str | None = None
     related_lines: list[int] = Field(default_factory=list)
+    #: The file of the related lines when it is not `file` (a train line an eval row leaks).
+    related_file: str | None = None
     excerpt: str | None = None
+    #: The other side's excerpt, where a finding joins two texts (a leak's train text).
+    related_excerpt: str | None = None
+    #: A finer kind within the code, stable for filtering (e.g. FT504 `verbatim`/`template`).
+    category: str | None = None
     hint: str | None = None

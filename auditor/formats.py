@@ -11,6 +11,10 @@ Validating every row with jsonschema would cost ~60 µs a row, 6 s per 100k. The
 and the schemas therefore judge keys and types alike: a row is suspect exactly when its
 schema finds an error (tests/test_formats.py fuzzes that promise).
 
+Held-out eval files may also hold benchmark prompts with no answer (MT-Bench `turns`, a
+bare `question` or `prompt`): `eval_shapes` reads them as PROMPT_ONLY_FORMATS; in a
+training file they stay unknown (FT101), having nothing to train on.
+
 Roles are translated only from a format's own vocabulary (ShareGPT `gpt`, Gemini `model`,
 OpenAI legacy `function`); any other role is kept as given, for FT105 to report.
 """
@@ -154,10 +158,21 @@ class Row:
         self.issues.append(Issue(code, path, message, hint))
 
     def absorb(self, other: Row) -> list[dict[str, Any]]:
-        """Take over what a scratch row found; return its messages."""
+        """Take over what a scratch row found (tools its content parts declared too);
+        return its messages."""
         self.suspect = self.suspect or other.suspect
         self.issues.extend(other.issues)
+        declare(self, other.tools)
         return other.messages
+
+    def number(self, value: Any) -> float | None:
+        """An optional number (a boolean is not one); anything else is suspect."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.suspect = True
+            return None
+        return float(value)
 
 
 @dataclass(frozen=True)
@@ -173,6 +188,20 @@ Normalizer = Callable[[dict[str, Any], Row], None]
 
 def call(name: str, arguments: str, call_id: str | None = None) -> dict[str, Any]:
     return {"id": call_id, "name": name, "arguments": arguments}
+
+
+def declare(row: Row, names: list[str] | None) -> None:
+    """Add declared tool names not declared yet (a v1 DPO pair repeats its system turn)."""
+    if names is None:
+        return
+    known = row.tools or []
+    row.tools = [*known, *(name for name in names if name not in known)]
+
+
+def set_declared(row: Row, names: list[str] | None) -> None:
+    """The record's own declared tools, then those its `tools` content parts declared."""
+    from_parts, row.tools = row.tools, names
+    declare(row, from_parts)
 
 
 def render(messages: list[dict[str, Any]]) -> str:
@@ -267,30 +296,64 @@ def tool_calls_of(value: Any, row: Row) -> list[dict[str, Any]] | None:
     return calls
 
 
-def part_text(part: Any, row: Row) -> str | None:
-    """One typed content part as text; a non-text part as a `[type]` placeholder."""
+#: LLaMA-Factory v1 parts `{type, value}` whose value is the turn's text.
+V1_TEXT_TYPES = frozenset({"text", "reasoning"})
+#: v1 parts whose value is a JSON call or list of calls: types.py names the type
+#: `tool_calls`, v1's own ShareGPT converter writes `tool_call`.
+V1_CALL_TYPES = frozenset({"tool_calls", "tool_call"})
+#: v1 parts read by their value; `tools` holds a JSON list of function specs.
+V1_VALUE_TYPES = V1_TEXT_TYPES | V1_CALL_TYPES | {"tools"}
+
+
+@dataclass
+class Content:
+    """A message's content as read from its parts: texts, and calls made in call parts."""
+
+    texts: list[str] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_value_part(kind: str, value: str, row: Row, path: str, content: Content) -> None:
+    """A v1 `{type, value}` part: text, tool calls, or the tools the conversation declares."""
+    if kind in V1_TEXT_TYPES:
+        content.texts.append(value)
+    elif kind in V1_CALL_TYPES:
+        content.calls += json_calls(value, row, path)
+    else:
+        declare(row, json_tool_names(value, row, path))
+
+
+def read_part(part: Any, row: Row, path: str, content: Content) -> None:
+    """One typed content part; a part of another type becomes a `[type]` placeholder."""
     if isinstance(part, str):
-        return part
+        content.texts.append(part)
+        return
     if not isinstance(part, dict):
         row.suspect = True
-        return row.text_of(part)
+        content.texts.append(row.text_of(part))
+        return
     kind = part.get("type")
     if "type" in part and not isinstance(kind, str):
         row.suspect = True
     if "text" in part:
-        return row.string(part["text"])
-    if isinstance(kind, str):
-        return f"[{kind}]"
-    row.suspect = True
-    return None
+        content.texts.append(row.string(part["text"]))
+    elif isinstance(kind, str) and kind in V1_VALUE_TYPES:
+        read_value_part(kind, row.string(part.get("value")), row, f"{path}.value", content)
+    elif isinstance(kind, str):
+        content.texts.append(f"[{kind}]")
+    else:
+        row.suspect = True
 
 
-def content_text(value: Any, row: Row) -> str:
-    """Message content: a string, or a list of typed parts whose text parts are joined."""
+def read_content(value: Any, row: Row, path: str) -> Content:
+    """Message content: a string, or a list of typed parts (OpenAI's or LLaMA-Factory v1's)."""
+    content = Content()
     if isinstance(value, list):
-        texts = (part_text(part, row) for part in value)
-        return "\n".join(text for text in texts if text is not None)
-    return row.text_of(value)
+        for index, part in enumerate(value):
+            read_part(part, row, f"{path}[{index}]", content)
+    else:
+        content.texts.append(row.text_of(value))
+    return content
 
 
 def tool_name(item: Any, row: Row) -> str | None:
@@ -323,50 +386,59 @@ def declared_functions(tools: Any, functions: Any, row: Row) -> list[str] | None
     return names
 
 
-def add_openai_message(message: dict[str, Any], row: Row) -> None:
+def message_weight(message: dict[str, Any], row: Row) -> float | None:
+    """OpenAI's `weight`, else LLaMA-Factory v1's `loss_weight` (both are checked)."""
+    weight = row.number(message.get("weight"))
+    loss_weight = row.number(message.get("loss_weight"))
+    return loss_weight if weight is None else weight
+
+
+def add_openai_message(message: dict[str, Any], row: Row, path: str) -> None:
     role = row.string(message.get("role"))
     if "content" not in message and "tool_calls" not in message and "function_call" not in message:
         row.suspect = True
-    weight = message.get("weight")
-    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, int | float)):
-        row.suspect = True
-        weight = None
+    weight = message_weight(message, row)
+    content = read_content(message.get("content"), row, f"{path}.content")
     calls = tool_calls_of(message.get("tool_calls"), row)
     legacy = message.get("function_call")
     if legacy is not None:
         calls = [*(calls or ()), function_of(legacy, None, row)]
+    if content.calls:
+        calls = [*content.calls, *(calls or ())]
     row.add(
         OPENAI_ROLES.get(role, role),
-        content_text(message.get("content"), row),
-        weight=None if weight is None else float(weight),
+        "\n".join(content.texts),
+        weight=weight,
         name=row.optional(message.get("name")),
         tool_call_id=row.optional(message.get("tool_call_id")),
         tool_calls=calls,
     )
 
 
-def add_openai_messages(value: Any, row: Row) -> None:
+def add_openai_messages(value: Any, row: Row, path: str) -> None:
     if not isinstance(value, list):
         row.suspect = True
         return
-    for message in value:
+    for index, message in enumerate(value):
         if isinstance(message, dict):
-            add_openai_message(message, row)
+            add_openai_message(message, row, f"{path}[{index}]")
         else:
             row.suspect = True
 
 
 def normalize_openai_chat(record: dict[str, Any], row: Row) -> None:
-    add_openai_messages(record.get("messages"), row)
-    row.tools = declared_functions(record.get("tools"), record.get("functions"), row)
+    """OpenAI chat, and LLaMA-Factory v1 SFT samples (`{type, value}` parts, `loss_weight`)."""
+    add_openai_messages(record.get("messages"), row, "messages")
+    set_declared(row, declared_functions(record.get("tools"), record.get("functions"), row))
     finish_chat(row)
 
 
 # --- ShareGPT ------------------------------------------------------------------------------
 
 
-def sharegpt_calls(value: str, row: Row, path: str) -> list[dict[str, Any]]:
-    """The calls in a `function_call` turn: JSON `{name, arguments}` or a list of them."""
+def json_calls(value: str, row: Row, path: str) -> list[dict[str, Any]]:
+    """The calls in a ShareGPT `function_call` turn or a v1 call part: JSON
+    `{name, arguments}` or a list of them."""
     try:
         parsed = orjson.loads(value)
     except orjson.JSONDecodeError:
@@ -394,7 +466,7 @@ def add_sharegpt_message(message: dict[str, Any], row: Row, path: str) -> None:
     source = row.string(message.get("from"))
     value = row.string(message.get("value"))
     if source == "function_call":
-        row.add("assistant", "", tool_calls=sharegpt_calls(value, row, f"{path}.value"))
+        row.add("assistant", "", tool_calls=json_calls(value, row, f"{path}.value"))
     else:
         row.add(SHAREGPT_ROLES.get(source, source), value)
 
@@ -410,7 +482,7 @@ def add_any_message(message: Any, row: Row, path: str) -> None:
     elif is_sharegpt_message(message):
         add_sharegpt_message(message, row, path)
     else:
-        add_openai_message(message, row)
+        add_openai_message(message, row, path)
 
 
 def add_any_messages(value: Any, row: Row, path: str) -> None:
@@ -421,7 +493,7 @@ def add_any_messages(value: Any, row: Row, path: str) -> None:
         add_any_message(message, row, f"{path}[{i}]")
 
 
-def json_tool_names(value: Any, row: Row) -> list[str] | None:
+def json_tool_names(value: Any, row: Row, path: str = "tools") -> list[str] | None:
     """Declared tools given as a list or, as ShareGPT does, a JSON-encoded string."""
     if value is None or value == "":
         return None
@@ -436,8 +508,8 @@ def json_tool_names(value: Any, row: Row) -> list[str] | None:
     if scratch.suspect:
         row.flag(
             "FT104",
-            "tools",
-            "tools should be a JSON-encoded array of function specs, each with a name",
+            path,
+            f"{path} should be a JSON-encoded array of function specs, each with a name",
             "tools = json.dumps([{'name': ..., 'description': ..., 'parameters': {...}}])",
         )
     return names
@@ -451,7 +523,7 @@ def normalize_sharegpt(record: dict[str, Any], row: Row) -> None:
     key = conversation_key(record)
     add_system(record.get("system"), row)
     add_any_messages(record.get(key), row, key)
-    row.tools = json_tool_names(record.get("tools"), row)
+    set_declared(row, json_tool_names(record.get("tools"), row))
     finish_chat(row)
 
 
@@ -495,8 +567,9 @@ def qa_pair(record: dict[str, Any]) -> tuple[str, str]:
 def normalize_pair(record: dict[str, Any], row: Row, prompt_key: str, response_key: str) -> None:
     if prompt_key not in record or response_key not in record:
         row.suspect = True
-    row.add("user", content_text(record.get(prompt_key), row))
-    row.add("assistant", content_text(record.get(response_key), row))
+    for role, key in (("user", prompt_key), ("assistant", response_key)):
+        content = read_content(record.get(key), row, key)
+        row.add(role, "\n".join(content.texts), tool_calls=content.calls or None)
     finish_chat(row)
 
 
@@ -571,7 +644,7 @@ def normalize_preference(record: dict[str, Any], row: Row) -> None:
         row.messages += chosen[:shared]
         chosen, rejected = chosen[shared:], rejected[shared:]
     finish_preference(row, chosen, rejected)
-    row.tools = json_tool_names(record.get("tools"), row)
+    set_declared(row, json_tool_names(record.get("tools"), row))
 
 
 def finish_preference(
@@ -591,14 +664,28 @@ def normalize_openai_preference(record: dict[str, Any], row: Row) -> None:
     if not isinstance(given, dict):
         row.suspect = True
         given = {}
-    add_openai_messages(given.get("messages"), row)
-    row.tools = declared_functions(given.get("tools"), None, row)
-    outputs = []
-    for key in ("preferred_output", "non_preferred_output"):
-        scratch = Row()
-        add_openai_messages(record.get(key), scratch)
-        outputs.append(row.absorb(scratch))
-    finish_preference(row, *outputs)
+    add_openai_messages(given.get("messages"), row, "input.messages")
+    set_declared(row, declared_functions(given.get("tools"), None, row))
+    preferred = conversation(record.get("preferred_output"), row, "preferred_output")
+    other = conversation(record.get("non_preferred_output"), row, "non_preferred_output")
+    finish_preference(row, preferred, other)
+
+
+def conversation(value: Any, row: Row, path: str) -> list[dict[str, Any]]:
+    """The messages of an OpenAI-shaped message list, read on a scratch row."""
+    scratch = Row()
+    add_openai_messages(value, scratch, path)
+    return row.absorb(scratch)
+
+
+def normalize_llama_factory_dpo(record: dict[str, Any], row: Row) -> None:
+    """LLaMA-Factory v1 DPO: each side is the whole conversation, as in TRL's implicit
+    prompt; the turns both share are the prompt, the rest are chosen / rejected."""
+    chosen = conversation(record.get("chosen_messages"), row, "chosen_messages")
+    rejected = conversation(record.get("rejected_messages"), row, "rejected_messages")
+    shared = shared_prefix(chosen, rejected)
+    row.messages += chosen[:shared]
+    finish_preference(row, chosen[shared:], rejected[shared:])
 
 
 def normalize_kto(record: dict[str, Any], row: Row) -> None:
@@ -615,7 +702,7 @@ def normalize_kto(record: dict[str, Any], row: Row) -> None:
         row.label = label
     else:
         row.suspect = True
-    row.tools = json_tool_names(record.get("tools"), row)
+    set_declared(row, json_tool_names(record.get("tools"), row))
     finish_chat(row)
 
 
@@ -819,6 +906,63 @@ def normalize_bedrock(record: dict[str, Any], row: Row) -> None:
     finish_chat(row)
 
 
+# --- benchmark shapes ------------------------------------------------------------------------
+
+
+def first_target(value: Any, row: Row) -> str:
+    """BIG-bench's `target`: a string, or a list of equally correct strings.
+
+    The first of a list is taken, not a join: it is an answer as the task gives it, where
+    the joined alternatives would be a text no one would answer with.
+    """
+    if not isinstance(value, list):
+        return row.string(value)
+    if not value or not all(isinstance(item, str) for item in value):
+        row.suspect = True
+    return row.text_of(value[0]) if value else ""
+
+
+def normalize_input_target(record: dict[str, Any], row: Row) -> None:
+    """BIG-bench style `{input, target}`: a user turn and its answer."""
+    row.add("user", row.string(record.get("input")))
+    row.add("assistant", first_target(record.get("target"), row))
+    finish_chat(row)
+
+
+def normalize_problem_solution(record: dict[str, Any], row: Row) -> None:
+    """MATH style `{problem, solution}`: a user turn and its worked answer."""
+    row.add("user", row.string(record.get("problem")))
+    row.add("assistant", row.string(record.get("solution")))
+    finish_chat(row)
+
+
+def finish_prompt(row: Row) -> None:
+    """An eval prompt without an answer: every turn is prompt, the response is empty."""
+    finish_chat(row)
+    row.prompt = row.text
+    row.response = ""
+
+
+def normalize_mt_bench(record: dict[str, Any], row: Row) -> None:
+    """MT-Bench questions: `turns` lists the user turns; the answers are what is judged."""
+    turns = record.get("turns")
+    if not isinstance(turns, list):
+        row.suspect = True
+        turns = []
+    for turn in turns:
+        row.add("user", row.string(turn))
+    finish_prompt(row)
+
+
+def normalize_prompt_only(record: dict[str, Any], row: Row) -> None:
+    """An eval `question` string or `prompt` (a string or a conversation) with no answer."""
+    if "question" in record:
+        row.add("user", row.string(record["question"]))
+    else:
+        add_prompt_value(record.get("prompt"), row)
+    finish_prompt(row)
+
+
 # --- registry of formats -------------------------------------------------------------------
 
 NORMALIZERS: dict[str, Normalizer] = {
@@ -833,7 +977,21 @@ NORMALIZERS: dict[str, Normalizer] = {
     "bedrock-converse": normalize_bedrock,
     "qa": normalize_qa,
     "text": normalize_text,
+    "llama-factory-dpo": normalize_llama_factory_dpo,
+    "input-target": normalize_input_target,
+    "problem-solution": normalize_problem_solution,
+    "mt-bench-turns": normalize_mt_bench,
+    "prompt-only": normalize_prompt_only,
 }
+
+#: Eval-only formats: their rows hold prompts and no answer (`response` is "").
+PROMPT_ONLY_FORMATS: frozenset[str] = frozenset({"mt-bench-turns", "prompt-only"})
+
+#: Keys that hold an answer: a record with one is never read as a bare prompt, since
+#: dropping its answer unnoticed would be worse than FT101 asking for --response-key.
+ANSWER_KEYS = frozenset(
+    {"answer", "answers", "response", "completion", "output", "target", "solution", "label"}
+)
 
 
 def is_bedrock(record: dict[str, Any]) -> bool:
@@ -866,17 +1024,43 @@ def chat_format(record: dict[str, Any]) -> str:
     return "openai-chat"
 
 
-def detect_format(record: dict[str, Any], keys: KeyMapping | None = None) -> str:
+def detect_format(
+    record: dict[str, Any], keys: KeyMapping | None = None, *, eval_shapes: bool = False
+) -> str:
     """The format one record is in, by its keys; UNKNOWN when nothing fits.
+
+    `eval_shapes` also reads the answerless shapes of held-out eval files; in a training
+    file such a record stays UNKNOWN (FT101), as it has nothing to train on.
+    """
+    fmt = training_format(record, keys)
+    if fmt == UNKNOWN and eval_shapes:
+        return eval_only_format(record)
+    return fmt
+
+
+def eval_only_format(record: dict[str, Any]) -> str:
+    """MT-Bench `turns`, or a bare `question` / `prompt` with no answer key."""
+    if "turns" in record:
+        return "mt-bench-turns"
+    if ("question" in record or "prompt" in record) and ANSWER_KEYS.isdisjoint(record):
+        return "prompt-only"
+    return UNKNOWN
+
+
+def training_format(record: dict[str, Any], keys: KeyMapping | None = None) -> str:
+    """The format of a record that carries an answer; UNKNOWN when nothing fits.
 
     The order matters: the specific shapes come before the generic pairs they contain
     (prompt+chosen is a preference pair, not question/answer; instruction+input+output
-    is Alpaca; input+preferred_output is OpenAI preference).
+    is Alpaca; input+preferred_output is OpenAI preference). The benchmark shapes come
+    last, so that no record read before them changes format.
     """
     if keys is not None and keys.prompt in record and keys.response in record:
         return "custom-keys"
     if "chosen" in record or "rejected" in record:
         return "preference"
+    if "chosen_messages" in record or "rejected_messages" in record:
+        return "llama-factory-dpo"
     if "preferred_output" in record or "non_preferred_output" in record:
         return "openai-preference"
     if "kto_tag" in record or ("completion" in record and "label" in record):
@@ -897,6 +1081,10 @@ def detect_format(record: dict[str, Any], keys: KeyMapping | None = None) -> str
         return "text"
     if "schemaVersion" in record:
         return "bedrock-converse"
+    if "input" in record and "target" in record:
+        return "input-target"
+    if "problem" in record and "solution" in record:
+        return "problem-solution"
     return UNKNOWN
 
 
@@ -920,14 +1108,21 @@ def normalize_record(
 
 
 def normalize_chunk(
-    records: list[tuple[int, dict[str, Any]]], file: str, keys: KeyMapping | None = None
+    records: list[tuple[int, dict[str, Any]]],
+    file: str,
+    keys: KeyMapping | None = None,
+    *,
+    eval_shapes: bool = False,
 ) -> NormalizedChunk:
-    """Normalize a chunk of (line, record) pairs into a canonical frame plus findings."""
+    """Normalize a chunk of (line, record) pairs into a canonical frame plus findings.
+
+    `eval_shapes` (for held-out eval files) also reads the PROMPT_ONLY_FORMATS.
+    """
     columns: dict[str, list[Any]] = {name: [] for name in CANONICAL_SCHEMA}
     column_lists = list(columns.values())  # in CANONICAL_SCHEMA order, as row_values below
     findings: list[Finding] = []
     for line, record in records:
-        fmt = detect_format(record, keys)
+        fmt = detect_format(record, keys, eval_shapes=eval_shapes)
         if fmt == UNKNOWN:
             findings.append(unknown_format_finding(record, file, line))
             continue

@@ -1,7 +1,8 @@
 """Read training files into records, turning every unreadable line into an FT0xx finding.
 
 A file that cannot be audited at all (missing, a directory, empty, binary, a broken
-top-level JSON array) raises InputError: the CLI prints one line and exits 2.
+top-level JSON array, a truncated or corrupt gzip stream) raises InputError: the CLI
+prints one line and exits 2.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any, cast
 
 import orjson
@@ -26,8 +29,54 @@ CHUNK_ROWS = 10_000
 _SNIFF_BYTES = 8192
 
 
+#: What a broken gzip stream raises: EOFError when it ends early (which click would take
+#: for Ctrl-D and report as "aborted"), BadGzipFile for a bad member or CRC, zlib.error
+#: for corrupt deflate data.
+GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
 class InputError(Exception):
     """A file that cannot be audited at all (exit code 2)."""
+
+
+class GzipGuard:
+    """Turn a broken gzip stream into one InputError naming the file.
+
+    A reader keeps `complete_lines` up to date so that the error can say how far the
+    file could be read; None where lines are not counted (a JSON array file).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.complete_lines: int | None = None
+
+    def __enter__(self) -> GzipGuard:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, GZIP_ERRORS):
+            raise gzip_error(self.path, exc, self.complete_lines) from None
+
+
+def gzip_error(path: Path, exc: BaseException, complete_lines: int | None) -> InputError:
+    if isinstance(exc, EOFError):
+        problem = "truncated gzip stream (the file ends before its compressed data does)"
+    else:
+        problem = f"corrupt gzip stream ({exc})"
+    if complete_lines is None:
+        progress = ""
+    elif complete_lines == 0:
+        progress = "; not one complete line could be read"
+    else:
+        progress = f"; the last complete line read is line {complete_lines:,}"
+    return InputError(
+        f"{path}: {problem}{progress}; copy or download the file again (`gzip -t` tests a file)"
+    )
 
 
 @dataclass
@@ -74,8 +123,7 @@ def iter_record_chunks(
     compressed = head.startswith(GZIP_MAGIC)
     if compressed:
         read.sha256 = _sha256_of(path)
-        with gzip.open(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+        head = _gunzip_head(path)
     if not head.strip(BOM + b" \t\r\n"):
         raise InputError(f"{path}: file is empty")
     if _looks_binary(head):
@@ -123,6 +171,26 @@ def _sniff(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
 
 
+def _gunzip_head(path: Path) -> bytes:
+    """The first decompressed bytes of a gzip file.
+
+    Read with zlib rather than gzip, which raises at a truncation and drops what it had:
+    a truncated file still shows its head here, and the line reader then names the last
+    complete line.
+    """
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # 16+: a gzip header
+    head = b""
+    with path.open("rb") as handle, GzipGuard(path):
+        while len(head) < _SNIFF_BYTES and not inflater.eof:
+            block = handle.read(_SNIFF_BYTES)
+            if not block:
+                break
+            head += inflater.decompress(block, _SNIFF_BYTES - len(head))
+    if not head and not inflater.eof:
+        raise gzip_error(path, EOFError(), 0)
+    return head
+
+
 def _looks_binary(head: bytes) -> bool:
     """Binary if many control bytes: a stray NUL in a text line is FT005, not this."""
     if not head:
@@ -149,8 +217,9 @@ def _jsonl_chunks(
     digest = None if compressed else hashlib.sha256()
     chunk: list[Record] = []
     lineno = 0
-    with _open(path, compressed) as handle:
+    with _open(path, compressed) as handle, GzipGuard(path) as guard:
         while True:
+            guard.complete_lines = lineno
             raw = handle.readline(max_line_bytes + 1)
             if not raw:
                 break
@@ -295,7 +364,7 @@ def _json_array_chunks(
     path: Path, read: FileRead, compressed: bool, chunk_rows: int
 ) -> Iterator[list[Record]]:
     """A .json file holding one top-level array; element line numbers are real lines."""
-    with _open(path, compressed) as handle:
+    with _open(path, compressed) as handle, GzipGuard(path):
         data = handle.read()
     if not compressed:
         read.sha256 = hashlib.sha256(data).hexdigest()

@@ -81,14 +81,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-
-if TYPE_CHECKING:
-    from auditor.context import AuditContext
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
@@ -232,6 +228,19 @@ def _ngram_hashes(tokens: U64, lengths: I64, n: int) -> tuple[U64, I64]:
 
 def _token_hashes(tokens: pl.Series) -> U64:
     return tokens.hash(_TOKEN_SEED).to_numpy().astype(np.uint64, copy=False)
+
+
+def word_tokens(texts: pl.Series | Sequence[str]) -> tuple[U64, I64]:
+    """(flat 64-bit word hashes, words per text): the words MinHash shingles, as hashes.
+
+    The same split as `shingle_groups` (lower case, whitespace and ASCII punctuation), for
+    the n-gram contamination check (auditor.leakage).
+    """
+    series = _as_series(texts).fill_null("").str.to_lowercase()
+    split = series.str.replace_all(r"[[:punct:]\t\n\r\f\v]+", " ").str.split(" ")
+    words = split.list.eval(pl.element().filter(pl.element() != ""))
+    lengths = words.list.len().to_numpy().astype(np.int64)
+    return _token_hashes(words.explode().drop_nulls()), lengths
 
 
 def shingle_groups(
@@ -600,36 +609,3 @@ def clusters_of(signed: TextSignatures, params: MinHashParams) -> NearDuplicateC
     for index, cluster in enumerate(clusters):
         labels[list(cluster.members)] = index
     return NearDuplicateClusters(rows, labels, clusters)
-
-
-def view_signatures(
-    ctx: AuditContext, view: str = "example", params: MinHashParams | None = None
-) -> TextSignatures:
-    """Signatures of one comparison view of the train split, computed once per audit.
-
-    The shared artifact: FT302 clusters from it and the leakage check compares eval texts
-    against it. Cached by the settings that shape signatures (not the threshold), so
-    checks with different thresholds share one computation.
-    """
-    params = params or MinHashParams()
-    key = ("minhash-signatures", view, params.signature_settings())
-    if key not in ctx.artifacts:
-        ctx.artifacts[key] = text_signatures(ctx.comparison.get_column(view), params)
-    signed: TextSignatures = ctx.artifacts[key]
-    return signed
-
-
-def view_clusters(
-    ctx: AuditContext, view: str = "example", params: MinHashParams | None = None
-) -> NearDuplicateClusters:
-    """Near-duplicate clusters of one comparison view of the train split, cached on ctx.
-
-    `view` is `prompt`, `response` or `example` (auditor.comparison). Row i of the result
-    is row i of `ctx.train`.
-    """
-    params = params or MinHashParams()
-    key = ("minhash-clusters", view, params)
-    if key not in ctx.artifacts:
-        ctx.artifacts[key] = clusters_of(view_signatures(ctx, view, params), params)
-    clusters: NearDuplicateClusters = ctx.artifacts[key]
-    return clusters

@@ -86,3 +86,13 @@ def instantiate(check: type[Check], config: AuditConfig) -> Check:
         problem = "unknown option" if error["type"] == "extra_forbidden" else error["msg"]
         raise ConfigError(f"checks.{check.code}.{key}: {problem}") from None
     return check(options)
+
+
+def configured(code: str, config: AuditConfig) -> Check | None:
+    """The registered check `code` with its options from `config`; None if not registered.
+
+    How the core reaches one check's settings (FT302's MinHash options for `dedup` and
+    `split`) without importing the check's module.
+    """
+    check = discover().get(code)
+    return instantiate(check, config) if check is not None else None

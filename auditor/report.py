@@ -10,7 +10,7 @@ from auditor.check import CheckResult, Finding
 from auditor.verdict import Verdict
 
 #: Bump the minor version for added fields, the major one for renamed or removed fields.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class DatasetInfo(BaseModel):
@@ -20,6 +20,8 @@ class DatasetInfo(BaseModel):
     format: str
     rows: int
     lines: int
+    #: An eval file found beside a training file rather than given with --eval.
+    discovered: bool = False
 
 
 class TaskInfo(BaseModel):

@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 
 from auditor.findings import Finding, Severity
+from auditor.formats import V1_VALUE_TYPES
 
 STRING: dict[str, Any] = {"type": "string"}
 OPT_STRING: dict[str, Any] = {"type": ["string", "null"]}
@@ -39,10 +40,20 @@ def first_present(*options: tuple[str, dict[str, Any]]) -> dict[str, Any]:
 
 # --- shared pieces ---------------------------------------------------------------------------
 
+NUMBER: dict[str, Any] = {"type": ["number", "null"]}
+
+#: An OpenAI `{type, text}` part, or a LLaMA-Factory v1 `{type, value}` one: a v1 type
+#: with no `text` takes its `value` (JSON-encoded, for calls and tools; the normalizer
+#: reports what is inside as FT104).
 CONTENT_PART = {
     "type": ["string", "object"],
     "properties": {"type": STRING, "text": STRING},
     **required_one_of("text", "type"),
+    "if": {"required": ["type"], "properties": {"type": {"enum": sorted(V1_VALUE_TYPES)}}},
+    "then": {
+        "if": {"required": ["text"]},
+        "else": {**required_one_of("value", "text"), "properties": {"value": STRING}},
+    },
 }
 TEXT_OR_PARTS = {"type": ["string", "array", "null"], "items": CONTENT_PART}
 
@@ -78,7 +89,8 @@ OPENAI_MESSAGE_BODY = {
         "role": STRING,
         "content": TEXT_OR_PARTS,
         "name": OPT_STRING,
-        "weight": {"type": ["number", "null"]},
+        "weight": NUMBER,
+        "loss_weight": NUMBER,
         "tool_call_id": OPT_STRING,
         "tool_calls": {"type": ["array", "null"], "items": OPENAI_TOOL_CALL},
         "function_call": {**OPENAI_FUNCTION, "type": ["object", "null"]},
@@ -316,6 +328,34 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "text": {"type": "object", "required": ["text"], "properties": {"text": STRING}},
+    "llama-factory-dpo": {
+        "type": "object",
+        "required": ["chosen_messages", "rejected_messages"],
+        "properties": {"chosen_messages": OPENAI_MESSAGES, "rejected_messages": OPENAI_MESSAGES},
+    },
+    "input-target": {
+        "type": "object",
+        "required": ["input", "target"],
+        "properties": {
+            "input": STRING,
+            "target": {"type": ["string", "array"], "items": STRING, "minItems": 1},
+        },
+    },
+    "problem-solution": {
+        "type": "object",
+        "required": ["problem", "solution"],
+        "properties": {"problem": STRING, "solution": STRING},
+    },
+    "mt-bench-turns": {
+        "type": "object",
+        "required": ["turns"],
+        "properties": {"turns": {"type": "array", "items": STRING}},
+    },
+    "prompt-only": {
+        "type": "object",
+        **required_one_of("question", "prompt"),
+        **first_present(("question", {"question": STRING}), ("prompt", {"prompt": PROMPT})),
+    },
 }
 
 

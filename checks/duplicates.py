@@ -22,8 +22,9 @@ from auditor.check import (
     Status,
     status_from_rate,
 )
+from auditor.comparison import DUPLICATE_KEY
 from auditor.context import AuditContext
-from auditor.dedup import DUPLICATE_KEY, duplicate_rows, exact_groups
+from auditor.dedup import duplicate_rows, exact_groups
 from checks.common import clip
 
 #: Near-duplicate thresholds of issue 3 (FT302), reused so exact and near duplicates are

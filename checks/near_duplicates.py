@@ -15,7 +15,7 @@ from auditor.check import (
     status_from_rate,
 )
 from auditor.context import AuditContext
-from auditor.minhash import MinHashParams, view_clusters
+from auditor.minhash import MinHashParams
 
 EXCERPT_CHARS = 120
 
@@ -63,6 +63,9 @@ class NearDuplicates(Check):
         warn_above: float = Field(default=0.02, ge=0.0, le=1.0)
         fail_above: float = Field(default=0.10, ge=0.0, le=1.0)
 
+    def minhash_params(self) -> MinHashParams:
+        return self.params()
+
     def params(self) -> MinHashParams:
         assert isinstance(self.options, self.Options)
         return MinHashParams(
@@ -72,7 +75,7 @@ class NearDuplicates(Check):
         )
 
     def unique_examples(self, ctx: AuditContext) -> int:
-        return view_clusters(ctx, "example", self.params()).unique_count
+        return ctx.near_duplicates("example", self.params()).unique_count
 
     def run(self, ctx: AuditContext) -> CheckResult:
         assert isinstance(self.options, self.Options)
@@ -80,9 +83,9 @@ class NearDuplicates(Check):
         if frame.is_empty():
             return self.skipped("no training rows")
         params = self.params()
-        found = view_clusters(ctx, "example", params)
-        prompts = view_clusters(ctx, "prompt", params)
-        responses = view_clusters(ctx, "response", params)
+        found = ctx.near_duplicates("example", params)
+        prompts = ctx.near_duplicates("prompt", params)
+        responses = ctx.near_duplicates("response", params)
         unique = found.unique_count
         lines = frame.get_column("line").to_list()
         files = frame.get_column("file").to_list()

@@ -42,7 +42,7 @@ def _tool_chat(city: str, days: int, result: str, answer: str) -> dict[str, Any]
     }
 
 
-OPENAI_CHAT_TOOLS = [
+OPENAI_CHAT_TOOLS: list[dict[str, Any]] = [
     _tool_chat(
         "Bergen", 3, "rain 12mm, rain 8mm, sun", "Wait for day three: the first two are wet."
     ),
@@ -68,7 +68,7 @@ OPENAI_CHAT_TOOLS = [
     },
 ]
 
-OPENAI_COMPLETION = [
+OPENAI_COMPLETION: list[dict[str, Any]] = [
     {"prompt": "Product: merino socks\nTagline:", "completion": " Warm feet, no itch, any trail."},
     {
         "prompt": "Product: folding camp chair\nTagline:",
@@ -81,7 +81,7 @@ OPENAI_COMPLETION = [
     {"prompt": "Product: headlamp\nTagline:", "completion": " Your own sunrise, every evening."},
 ]
 
-ALPACA = [
+ALPACA: list[dict[str, Any]] = [
     {
         "instruction": "Convert the temperature to Fahrenheit.",
         "input": "21 °C",
@@ -102,7 +102,7 @@ ALPACA = [
     },
 ]
 
-SHAREGPT = [
+SHAREGPT: list[dict[str, Any]] = [
     {
         "conversations": [
             {"from": "system", "value": "You are a patient cooking tutor."},
@@ -140,7 +140,7 @@ SHAREGPT = [
     },
 ]
 
-PREFERENCE = [
+PREFERENCE: list[dict[str, Any]] = [
     {
         "prompt": "Explain what a mortgage is in one sentence.",
         "chosen": "A mortgage is a loan to buy property, paid back over years, with the property as security.",
@@ -158,7 +158,7 @@ PREFERENCE = [
     },
 ]
 
-OPENAI_PREFERENCE = [
+OPENAI_PREFERENCE: list[dict[str, Any]] = [
     {
         "input": {"messages": [{"role": "user", "content": "Write a haiku about rain."}]},
         "preferred_output": [
@@ -180,14 +180,14 @@ OPENAI_PREFERENCE = [
     },
 ]
 
-KTO = [
+KTO: list[dict[str, Any]] = [
     {"prompt": "Translate 'thank you' to Italian.", "completion": "Grazie.", "label": True},
     {"prompt": "Translate 'thank you' to Italian.", "completion": "Gracias.", "label": False},
     {"prompt": "What is 12 × 12?", "completion": "144", "label": True},
     {"prompt": "What is 12 × 12?", "completion": "124", "label": False},
 ]
 
-GEMINI = [
+GEMINI: list[dict[str, Any]] = [
     {
         "systemInstruction": {"role": "system", "parts": [{"text": "Answer as a museum guide."}]},
         "contents": [
@@ -216,7 +216,7 @@ GEMINI = [
     },
 ]
 
-BEDROCK = [
+BEDROCK: list[dict[str, Any]] = [
     {
         "schemaVersion": "bedrock-conversation-2024",
         "system": [{"text": "You write polite out-of-office replies."}],
@@ -247,13 +247,13 @@ BEDROCK = [
     },
 ]
 
-TEXT = [
+TEXT: list[dict[str, Any]] = [
     {"text": "Q3 field notes: the north trail washed out after the storm; reroute via the ridge."},
     {"text": "Maintenance log: replaced the bridge planks at km 4; next inspection in spring."},
     {"text": "Visitor feedback: signage at the fork is confusing; add a map board."},
 ]
 
-QA = [
+QA: list[dict[str, Any]] = [
     {
         "question": "How long is the Kungsleden trail?",
         "answer": "About 440 km, from Abisko to Hemavan.",
@@ -263,6 +263,97 @@ QA = [
         "answer": "Yes, day hikers and backpackers both need one.",
     },
     {"question": "What does 'cairn' mean?", "answer": "A pile of stones that marks a path."},
+]
+
+
+def _v1(role: str, *parts: tuple[str, str], weight: float | None = None) -> dict[str, Any]:
+    """A LLaMA-Factory v1 message: typed `{type, value}` parts; only answers are trained."""
+    trained = 1.0 if role == "assistant" else 0.0
+    return {
+        "role": role,
+        "content": [{"type": kind, "value": value} for kind, value in parts],
+        "loss_weight": trained if weight is None else weight,
+    }
+
+
+_V1_TOOLS = json.dumps([WEATHER_TOOL["function"]])
+_V1_SYSTEM = _v1("system", ("text", "You are a hiking assistant. Keep answers short."))
+
+LLAMA_FACTORY_V1_SFT: list[dict[str, Any]] = [
+    {
+        "messages": [
+            _V1_SYSTEM,
+            _v1("user", ("text", "How much water should I carry for a 15 km summer hike?")),
+            _v1(
+                "assistant",
+                ("reasoning", "About half a litre per hour; 15 km is roughly five hours."),
+                ("text", "Plan on 2.5 to 3 litres, more if it is hot or steep."),
+            ),
+        ]
+    },
+    {
+        "messages": [
+            _v1(
+                "system",
+                ("text", "You plan hikes. Check the forecast before advising."),
+                ("tools", _V1_TOOLS),
+            ),
+            _v1("user", ("text", "Can I hike near Tromsø tomorrow?")),
+            _v1(
+                "assistant",
+                (
+                    "tool_calls",
+                    json.dumps({"name": "get_forecast", "arguments": {"city": "Tromsø"}}),
+                ),
+            ),
+            _v1("tool", ("text", "Forecast: snow showers, wind 60 km/h.")),
+            _v1("assistant", ("text", "Better not: strong wind and snow. Try the day after.")),
+        ]
+    },
+    {
+        "messages": [
+            _V1_SYSTEM,
+            _v1("user", ("text", "Is this the trail marker?"), ("image_url", "marker.jpg")),
+            _v1("assistant", ("text", "Yes, red and white stripes mark the main route.")),
+        ]
+    },
+]
+
+LLAMA_FACTORY_V1_DPO: list[dict[str, Any]] = [
+    {
+        "chosen_messages": [
+            _V1_SYSTEM,
+            _v1("user", ("text", "What should I do if I get lost on a trail?")),
+            _v1("assistant", ("text", "Stop, stay calm, retrace to the last marker you saw.")),
+        ],
+        "rejected_messages": [
+            _V1_SYSTEM,
+            _v1("user", ("text", "What should I do if I get lost on a trail?")),
+            _v1("assistant", ("text", "Keep walking; you will find a road eventually.")),
+        ],
+    },
+    {
+        "chosen_messages": [
+            _v1("user", ("text", "Are cotton socks fine for hiking?")),
+            _v1("assistant", ("text", "No: cotton stays wet and causes blisters. Wear wool.")),
+        ],
+        "rejected_messages": [
+            _v1("user", ("text", "Are cotton socks fine for hiking?")),
+            _v1("assistant", ("text", "Any socks are fine.")),
+        ],
+    },
+    {
+        "chosen_messages": [
+            _V1_SYSTEM,
+            _v1("user", ("text", "When should I turn back on a summit day?")),
+            _v1("assistant", ("text", "At your set turnaround time, even short of the top.")),
+        ],
+        "rejected_messages": [
+            _V1_SYSTEM,
+            _v1("user", ("text", "When should I turn back on a summit day?")),
+            _v1("assistant", ("text", "Never; the summit is the point.")),
+        ],
+    },
 ]
 
 FORMAT_SAMPLES: dict[str, list[dict[str, Any]]] = {
@@ -277,4 +368,6 @@ FORMAT_SAMPLES: dict[str, list[dict[str, Any]]] = {
     "bedrock_converse": BEDROCK,
     "text": TEXT,
     "qa": QA,
+    "llama_factory_v1_sft": LLAMA_FACTORY_V1_SFT,
+    "llama_factory_v1_dpo": LLAMA_FACTORY_V1_DPO,
 }

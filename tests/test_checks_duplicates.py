@@ -12,8 +12,9 @@ from pydantic import ValidationError
 
 from auditor import AuditConfig, audit
 from auditor.check import Check, Status
+from auditor.comparison import DUPLICATE_KEY, comparison_table
 from auditor.context import AuditContext
-from auditor.dedup import DUPLICATE_KEY, comparison_table, duplicate_rows, exact_groups
+from auditor.dedup import duplicate_rows, exact_groups
 from checks.duplicates import ConflictingAnswers, DuplicatePreferencePairs, ExactDuplicates
 from checks.size import DatasetSize
 from tests.checkutil import context_of, fixture, flagged, metric

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from auditor.check import Status
-from auditor.minhash import MinHashParams, text_signatures, view_clusters, view_signatures
+from auditor.minhash import MinHashParams, text_signatures
 from checks.near_duplicates import NearDuplicates
 from tests.checkutil import context_of, fixture, flagged, metric
 
@@ -60,8 +60,8 @@ def test_good_fixture_passes() -> None:
 def test_clusters_are_shared_on_the_context() -> None:
     ctx = fixture("FT302", "bad")
     NearDuplicates().run(ctx)
-    clusters = view_clusters(ctx, "example")
-    assert view_clusters(ctx, "example") is clusters
+    clusters = ctx.near_duplicates("example")
+    assert ctx.near_duplicates("example") is clusters
     assert [c.members for c in clusters.clusters] == [(0, 1), (5, 6), (12, 13)]
 
 
@@ -69,12 +69,12 @@ def test_signatures_are_one_artifact_per_view(tmp_path: Path) -> None:
     # The leakage check and FT302 at any threshold reuse one signature matrix per view.
     ctx = fixture("FT302", "bad")
     NearDuplicates(NearDuplicates.Options(threshold=0.9)).run(ctx)
-    signed = view_signatures(ctx, "example")
-    assert view_signatures(ctx, "example", MinHashParams(threshold=0.5)) is signed
-    assert view_signatures(ctx, "example", MinHashParams(ngram=3)) is not signed
+    signed = ctx.signatures("example")
+    assert ctx.signatures("example", MinHashParams(threshold=0.5)) is signed
+    assert ctx.signatures("example", MinHashParams(ngram=3)) is not signed
     assert signed.rows == ctx.train.height
     assert np.array_equal(signed.sigs, text_signatures(ctx.comparison["example"]).sigs)
-    cached = [key[1] for key in ctx.artifacts if key[0] == "minhash-signatures"]
+    cached = [key[2] for key in ctx.artifacts if key[0] == "minhash-signatures"]
     assert sorted(cached) == ["example", "example", "prompt", "response"]  # + the 3-gram one
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auditor.formats import (
     CANONICAL_SCHEMA,
+    NORMALIZERS,
+    PROMPT_ONLY_FORMATS,
     KeyMapping,
     Row,
     detect_format,
@@ -35,9 +38,11 @@ def tool_call(name: str, arguments: str, call_id: str | None = None) -> dict[str
     return {"id": call_id, "name": name, "arguments": arguments}
 
 
-def one(record: dict[str, Any], keys: KeyMapping | None = None) -> dict[str, Any]:
+def one(
+    record: dict[str, Any], keys: KeyMapping | None = None, *, eval_shapes: bool = False
+) -> dict[str, Any]:
     """Normalize one record that must be clean; its canonical row as a dict."""
-    chunk = normalize_chunk([(1, record)], "f.jsonl", keys)
+    chunk = normalize_chunk([(1, record)], "f.jsonl", keys, eval_shapes=eval_shapes)
     assert chunk.findings == []
     assert chunk.rows.height == 1
     return chunk.rows.row(0, named=True)
@@ -468,6 +473,205 @@ def test_custom_keys_take_precedence() -> None:
     ]
 
 
+# --- LLaMA-Factory v1 ----------------------------------------------------------------------
+
+
+def v1(role: str, *parts: tuple[str, str], weight: float) -> dict[str, Any]:
+    """A LLaMA-Factory v1 message of `{type, value}` parts."""
+    content = [{"type": kind, "value": value} for kind, value in parts]
+    return {"role": role, "content": content, "loss_weight": weight}
+
+
+def test_llama_factory_v1_sft_reads_values_calls_and_tools() -> None:
+    tools = [{"name": "get_forecast", "parameters": {"type": "object"}}]
+    record = {
+        "messages": [
+            v1("system", ("text", "You plan hikes."), ("tools", json.dumps(tools)), weight=0.0),
+            v1("user", ("text", "Hike near Tromsø?"), ("image_url", "map.png"), weight=0.0),
+            v1(
+                "assistant",
+                ("reasoning", "Check the weather first."),
+                ("tool_calls", json.dumps({"name": "get_forecast", "arguments": {"city": "T"}})),
+                weight=1.0,
+            ),
+            v1("tool", ("text", "snow, wind 60 km/h"), weight=0.0),
+            v1("assistant", ("text", "Better not: snow and strong wind."), weight=1.0),
+        ]
+    }
+    row = one(record)
+    assert row["format"] == "openai-chat"
+    assert row["messages"] == [
+        msg("system", "You plan hikes.", weight=0.0),
+        msg("user", "Hike near Tromsø?\n[image_url]", weight=0.0),
+        msg(
+            "assistant",
+            "Check the weather first.",
+            weight=1.0,
+            tool_calls=[tool_call("get_forecast", '{"city":"T"}')],
+        ),
+        msg("tool", "snow, wind 60 km/h", weight=0.0),
+        msg("assistant", "Better not: snow and strong wind.", weight=1.0),
+    ]
+    assert row["tools"] == ["get_forecast"]
+    assert row["system"] == "You plan hikes."
+    assert row["prompt"].startswith("system: You plan hikes.\nuser: Hike near Tromsø?")
+    assert row["response"] == "Better not: snow and strong wind."
+
+
+def test_llama_factory_v1_text_part_is_not_a_placeholder() -> None:
+    record = {"messages": [v1("user", ("text", "Hello there"), weight=0.0)]}
+    assert one(record)["prompt"] == "user: Hello there"
+
+
+def test_llama_factory_v1_call_lists_and_weight_precedence() -> None:
+    calls = [{"name": "a", "arguments": "{}"}, {"name": "b", "arguments": {"x": 1}}]
+    message = v1("assistant", ("tool_call", json.dumps(calls)), weight=0.0)
+    row = one({"messages": [v1("user", ("text", "go"), weight=0.0), {**message, "weight": 1}]})
+    # OpenAI's own `weight` wins over `loss_weight` when a message carries both.
+    assert row["messages"][1] == msg(
+        "assistant", weight=1.0, tool_calls=[tool_call("a", "{}"), tool_call("b", '{"x":1}')]
+    )
+
+
+def test_llama_factory_v1_bad_values_are_reported() -> None:
+    record = {
+        "messages": [
+            v1("system", ("tools", "[{broken"), weight=0.0),
+            v1("user", ("text", "go"), weight=0.0),
+            v1("assistant", ("tool_calls", "[1]"), weight=1.0),
+        ]
+    }
+    assert findings_of(record) == [
+        ("FT104", "messages[0].content[0].value"),
+        ("FT104", "messages[2].content[0].value"),
+    ]
+    missing = {"messages": [{"role": "user", "content": [{"type": "text"}], "loss_weight": "0"}]}
+    assert sorted(findings_of(missing)) == [
+        ("FT103", "messages[0].content[0].value"),
+        ("FT104", "messages[0].loss_weight"),
+    ]
+
+
+def dpo_pair(question: str, good: str, bad: str) -> dict[str, Any]:
+    system = v1("system", ("text", "Answer briefly."), weight=0.0)
+    user = v1("user", ("text", question), weight=0.0)
+    return {
+        "chosen_messages": [system, user, v1("assistant", ("text", good), weight=1.0)],
+        "rejected_messages": [system, user, v1("assistant", ("text", bad), weight=1.0)],
+    }
+
+
+def test_llama_factory_v1_dpo_shared_turns_are_the_prompt() -> None:
+    row = one(dpo_pair("Is a tomato a fruit?", "Botanically, yes.", "No."))
+    assert row["format"] == "llama-factory-dpo"
+    assert row["messages"] == [
+        msg("system", "Answer briefly.", weight=0.0),
+        msg("user", "Is a tomato a fruit?", weight=0.0),
+        msg("assistant", "Botanically, yes.", weight=1.0),
+    ]
+    assert row["prompt"] == "system: Answer briefly.\nuser: Is a tomato a fruit?"
+    assert row["system"] == "Answer briefly."
+    assert (row["response"], row["chosen"], row["rejected"]) == (
+        "Botanically, yes.",
+        "Botanically, yes.",
+        "No.",
+    )
+
+
+def test_llama_factory_v1_dpo_declares_tools_once() -> None:
+    tools = json.dumps([{"name": "f"}])
+    record = dpo_pair("q", "a", "b")
+    for side in ("chosen_messages", "rejected_messages"):
+        record[side][0]["content"].append({"type": "tools", "value": tools})
+    assert one(record)["tools"] == ["f"]
+
+
+def test_llama_factory_v1_samples_are_detected() -> None:
+    from auditor.dataset import load_dataset
+
+    folder = Path(__file__).parent.parent / "samples" / "formats"
+    for name, fmt in (("sft", "openai-chat"), ("dpo", "llama-factory-dpo")):
+        dataset = load_dataset([folder / f"llama_factory_v1_{name}.jsonl"])
+        assert [f.format for f in dataset.files] == [fmt]
+        assert dataset.load_findings == []
+        assert not dataset.train["prompt"].str.contains(r"\[text\]").any()
+
+
+# --- benchmark shapes ------------------------------------------------------------------------
+
+
+def test_input_target_takes_the_first_target() -> None:
+    for target in ("Paris", ["Paris", "paris"]):
+        row = one({"input": "Capital of France?", "target": target})
+        assert row["format"] == "input-target"
+        assert row["messages"] == [msg("user", "Capital of France?"), msg("assistant", "Paris")]
+        assert row["response"] == "Paris"
+    assert findings_of({"input": "i", "target": []}) == [("FT104", "target")]
+
+
+def test_problem_solution() -> None:
+    row = one({"problem": "What is 2+3?", "solution": "2+3 = \\boxed{5}", "level": "Level 1"})
+    assert row["format"] == "problem-solution"
+    assert row["messages"] == [msg("user", "What is 2+3?"), msg("assistant", "2+3 = \\boxed{5}")]
+
+
+@pytest.mark.parametrize(
+    ("record", "fmt", "messages"),
+    [
+        (
+            {"question_id": 81, "turns": ["Plan a trip to Hawaii.", "Now as a limerick."]},
+            "mt-bench-turns",
+            [msg("user", "Plan a trip to Hawaii."), msg("user", "Now as a limerick.")],
+        ),
+        (
+            {"question": "Who wrote Hamlet?", "id": 4},
+            "prompt-only",
+            [msg("user", "Who wrote Hamlet?")],
+        ),
+        (
+            {"prompt": "Translate 'cat' to German."},
+            "prompt-only",
+            [msg("user", "Translate 'cat' to German.")],
+        ),
+        (
+            {
+                "prompt": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Hi"},
+                ]
+            },
+            "prompt-only",
+            [msg("system", "Be brief."), msg("user", "Hi")],
+        ),
+    ],
+)
+def test_eval_only_shapes_in_an_eval_file(
+    record: dict[str, Any], fmt: str, messages: list[dict[str, Any]]
+) -> None:
+    row = one(record, eval_shapes=True)
+    assert row["format"] == fmt and fmt in PROMPT_ONLY_FORMATS
+    assert row["messages"] == messages
+    assert row["response"] == ""
+    assert (
+        row["prompt"] == row["text"] == "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+    )
+    # In a training file the same record has nothing to train on: FT101, no row.
+    chunk = normalize_chunk([(5, record)], "train.jsonl")
+    assert chunk.rows.height == 0
+    assert [(f.code, f.line) for f in chunk.findings] == [("FT101", 5)]
+
+
+def test_eval_shapes_change_only_unknown_records() -> None:
+    assert (
+        detect_format({"prompt": "p", "completion": "c"}, eval_shapes=True) == "openai-completion"
+    )
+    assert detect_format({"question": "q", "answer": "a"}, eval_shapes=True) == "qa"
+    # An answer under a key no format pairs stays unknown rather than being dropped.
+    assert detect_format({"question": "q", "response": "r"}, eval_shapes=True) == "unknown"
+    assert detect_format({"q": "2+2?"}, eval_shapes=True) == "unknown"
+    assert set(NORMALIZERS) >= PROMPT_ONLY_FORMATS
+
+
 # --- files, precedence and findings --------------------------------------------------------
 
 
@@ -527,6 +731,15 @@ def test_unknown_record_gives_ft101() -> None:
         ({"contents": [], "systemInstruction": {}}, "gemini"),
         ({"text": "t", "label": True}, "text"),
         ({"prompt": "p"}, "unknown"),
+        ({"turns": ["t"]}, "unknown"),
+        ({"chosen_messages": [], "rejected_messages": []}, "llama-factory-dpo"),
+        ({"chosen": "c", "chosen_messages": []}, "preference"),
+        ({"input": "i", "target": "t"}, "input-target"),
+        ({"input": "i", "target": "t", "output": "o"}, "qa"),
+        ({"input": "i", "target": "t", "text": "x"}, "text"),
+        ({"instruction": "i", "input": "i", "target": "t"}, "alpaca"),
+        ({"problem": "p", "solution": "s"}, "problem-solution"),
+        ({"problem": "p", "solution": "s", "question": "q", "answer": "a"}, "qa"),
     ],
 )
 def test_detection_precedence(record: dict[str, Any], expected: str) -> None:
@@ -738,6 +951,44 @@ VALID: list[dict[str, Any]] = [
     },
     {"question": "q", "answer": [{"type": "text", "text": "a"}]},
     {"text": "t"},
+    {
+        "messages": [
+            {
+                "role": "system",
+                "content": [{"type": "text", "value": "s"}, {"type": "tools", "value": "[]"}],
+                "loss_weight": 0.0,
+            },
+            {"role": "user", "content": [{"type": "image_url", "value": "u"}], "loss_weight": 0},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "reasoning", "value": "r"},
+                    {"type": "tool_calls", "value": '{"name": "f", "arguments": {}}'},
+                ],
+                "loss_weight": 1.0,
+            },
+        ]
+    },
+    {
+        "chosen_messages": [
+            {"role": "user", "content": [{"type": "text", "value": "u"}], "loss_weight": 0.0},
+            {"role": "assistant", "content": [{"type": "text", "value": "c"}], "loss_weight": 1},
+        ],
+        "rejected_messages": [
+            {"role": "user", "content": [{"type": "text", "value": "u"}], "loss_weight": 0.0},
+            {"role": "assistant", "content": "r", "weight": 1},
+        ],
+    },
+    {"input": "i", "target": ["t", "u"]},
+    {"problem": "p", "solution": "s"},
+]
+
+#: Valid only in an eval file (detected with eval_shapes).
+EVAL_VALID: list[dict[str, Any]] = [
+    {"turns": ["a", "b"], "question_id": 1},
+    {"question": "q"},
+    {"prompt": "p"},
+    {"prompt": [{"role": "user", "content": "u"}, {"from": "gpt", "value": "a"}]},
 ]
 
 ODD_VALUES: list[Any] = [
@@ -787,26 +1038,28 @@ DELETE = object()
 
 def mutations() -> list[dict[str, Any]]:
     out = []
-    for record in VALID:
+    for record in VALID + EVAL_VALID:
         for path in paths(record):
             out += [mutated(record, path, new) for new in [*ODD_VALUES, DELETE]]
     return out
 
 
 def test_valid_rows_are_clean() -> None:
-    for record in VALID:
-        fmt = detect_format(record)
+    for record in VALID + EVAL_VALID:
+        fmt = detect_format(record, eval_shapes=True)
+        assert fmt != "unknown", record
         row, _ = normalize_record(record, fmt)
         assert not row.suspect and not row.issues, (fmt, record)
 
 
-def test_suspect_exactly_when_the_schema_objects() -> None:
+@pytest.mark.parametrize("eval_shapes", [False, True])
+def test_suspect_exactly_when_the_schema_objects(eval_shapes: bool) -> None:
     """The fast path skips the schema for rows the normalizer finds clean, so both must
     judge alike: every schema error marks the row suspect, and every suspect row is
     explained by at least one finding."""
     disagreements = []
     for record in mutations():
-        fmt = detect_format(record)
+        fmt = detect_format(record, eval_shapes=eval_shapes)
         if fmt == "unknown":
             continue
         row, pair = normalize_record(record, fmt)

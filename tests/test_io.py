@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,78 @@ def test_gzip_and_sha256(tmp_path: Path) -> None:
     assert read.sha256 == hashlib.sha256(packed.read_bytes()).hexdigest()
     _, plain = read_all(source)
     assert plain.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def gzip_rows(rows: int) -> bytes:
+    """A gzip stream of distinct chat rows that compresses poorly enough to cut mid-way."""
+    lines = (
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "user", "content": f"Question {i}: {i * 7919 % 104729} + {i}?"},
+                    {"role": "assistant", "content": f"{i * 7919 % 104729 + i}"},
+                ]
+            }
+        )
+        + "\n"
+        for i in range(rows)
+    )
+    return gzip.compress("".join(lines).encode())
+
+
+def truncated(tmp_path: Path, name: str = "data.jsonl.gz", rows: int = 2000) -> Path:
+    """The first 60% of a gzip file's bytes, as an interrupted download leaves it."""
+    packed = gzip_rows(rows)
+    path = tmp_path / name
+    path.write_bytes(packed[: len(packed) * 6 // 10])
+    return path
+
+
+def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
+    path = truncated(tmp_path)
+    with pytest.raises(InputError) as caught:
+        read_all(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: truncated gzip stream")
+    assert "\n" not in message
+    found = re.search(r"the last complete line read is line ([\d,]+);", message)
+    assert found is not None and 0 < int(found[1].replace(",", "")) < 2000
+
+
+def test_tiny_truncated_gzip_names_no_line(tmp_path: Path) -> None:
+    path = truncated(tmp_path, rows=2)
+    with pytest.raises(InputError, match=r"truncated gzip stream.*not one complete line"):
+        read_all(path)
+
+
+def test_corrupt_gzip_is_an_input_error(tmp_path: Path) -> None:
+    packed = bytearray(gzip_rows(500))
+    packed[len(packed) // 2 : len(packed) // 2 + 8] = b"\xff" * 8
+    path = tmp_path / "data.jsonl.gz"
+    path.write_bytes(bytes(packed))
+    with pytest.raises(InputError, match=r"data.jsonl.gz: (corrupt|truncated) gzip stream"):
+        read_all(path)
+
+
+def test_truncated_gzip_json_array_is_an_input_error(tmp_path: Path) -> None:
+    rows = [{"text": f"row {i}: {i * 7919 % 104729}"} for i in range(2000)]
+    packed = gzip.compress(json.dumps(rows, indent=1).encode())
+    path = tmp_path / "data.json.gz"
+    path.write_bytes(packed[: len(packed) * 6 // 10])
+    with pytest.raises(InputError, match=r"data.json.gz: truncated gzip stream"):
+        read_all(path)
+
+
+def test_truncated_gzip_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from auditor.cli import main
+
+    path = truncated(tmp_path)
+    assert main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert str(path) in err and "truncated gzip stream" in err
 
 
 def test_json_array_keeps_real_line_numbers(tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ from auditor.minhash import (
     shingle_groups,
     signatures,
     verified_pairs,
-    view_clusters,
 )
 from tests.checkutil import context_of
 
@@ -207,7 +206,7 @@ def test_precision_on_chat_rows_sharing_long_system_prompts(tmp_path: Path) -> N
         }
         for i, text in enumerate(texts)
     ]
-    clusters = view_clusters(context_of(tmp_path, rows), "example").clusters
+    clusters = context_of(tmp_path, rows).near_duplicates("example").clusters
     reported = {
         (min(m, c.representative), max(m, c.representative))
         for c in clusters

@@ -112,3 +112,30 @@ def test_bedrock_empty_block() -> None:
     record = {"messages": [{"role": "user", "content": [{}]}]}
     [(code, path, _)] = explained("bedrock-converse", record)
     assert (code, path) == ("FT104", "messages[0].content[0]")
+
+
+def test_v1_value_part_names_text_as_the_alternative() -> None:
+    record = {"messages": [{"role": "user", "content": [{"type": "reasoning"}]}]}
+    assert explained("openai-chat", record) == [
+        (
+            "FT103",
+            "messages[0].content[0].value",
+            "missing required key messages[0].content[0].value (or text)",
+        )
+    ]
+    # Other part types carry no text of their own: a placeholder, never an error.
+    assert (
+        explained("openai-chat", {"messages": [{"role": "user", "content": [{"type": "x"}]}]}) == []
+    )
+
+
+def test_benchmark_schemas() -> None:
+    assert explained("input-target", {"input": "i", "target": ["a", 1]}) == [
+        ("FT104", "target[1]", "target[1] should be string, got number")
+    ]
+    assert explained("prompt-only", {"prompt": {"role": "user"}}) == [
+        ("FT104", "prompt", "prompt should be string or array, got object")
+    ]
+    assert explained("mt-bench-turns", {"turns": "one"}) == [
+        ("FT104", "turns", "turns should be array, got string")
+    ]

@@ -1,0 +1,229 @@
+"""FT501–FT506: planted leaks are all found, templated-but-distinct rows are not leaks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from auditor import AuditConfig, audit
+from auditor.check import Status
+from auditor.report import Report
+from tests.test_minhash import edited, vocabulary, zipf_text
+
+SYSTEM = "You are a helpful assistant for the Northwind travel desk. Answer precisely."
+
+
+def chat(question: str, answer: str, system: str | None = SYSTEM) -> dict[str, Any]:
+    messages = [{"role": "system", "content": system}] if system else []
+    return {
+        "messages": [
+            *messages,
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ]
+    }
+
+
+def write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def leaked_lines(report: Report, code: str, category: str | None = None) -> set[int]:
+    result = report.result(code)
+    assert result is not None
+    return {
+        f.line
+        for f in result.findings
+        if f.line is not None and (category is None or f.category == category)
+    }
+
+
+class Corpus:
+    """Random Zipf-worded questions and answers: unrelated texts share no long span."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.vocab = vocabulary(self.rng)
+
+    def words(self, low: int, high: int) -> list[str]:
+        return zipf_text(self.rng, self.vocab, int(self.rng.integers(low, high)))
+
+    def row(self) -> dict[str, Any]:
+        return chat(" ".join(self.words(12, 30)) + "?", " ".join(self.words(30, 70)) + ".")
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> tuple[Path, Path, dict[str, int]]:
+    """Train and eval files with one planted leak of each kind; returns eval lines by kind."""
+    corpus = Corpus(3)
+    train = [corpus.row() for _ in range(120)]
+    evals = [corpus.row() for _ in range(40)]
+    # 1. an exact copy of train row 10 (eval line 41).
+    evals.append(train[10])
+    # 2. a lightly edited copy of train row 20: 5% of its words changed (eval line 42).
+    question = train[20]["messages"][1]["content"].split()
+    answer = train[20]["messages"][2]["content"].split()
+    evals.append(
+        chat(
+            " ".join(edited(corpus.rng, question, corpus.vocab, 0.05)),
+            " ".join(edited(corpus.rng, answer, corpus.vocab, 0.05)),
+        )
+    )
+    # 3. a long span of an eval answer inside a longer train answer (eval line 43).
+    span = corpus.words(25, 26)
+    evals.append(chat(" ".join(corpus.words(12, 20)), " ".join(span)))
+    train[30]["messages"][2]["content"] = " ".join([*corpus.words(40, 41), *span, "and so on"])
+    # 4. a prompt-only benchmark row whose question was copied into train (eval line 44).
+    benchmark = " ".join(corpus.words(20, 30)) + "?"
+    evals.append({"question": benchmark})
+    train.append(chat(benchmark, " ".join(corpus.words(30, 40))))
+    lines = {"exact": 41, "edited": 42, "span": 43, "benchmark": 44}
+    return write(tmp_path / "train.jsonl", train), write(tmp_path / "test.jsonl", evals), lines
+
+
+def test_every_planted_leak_is_found_and_nothing_else(
+    planted: tuple[Path, Path, dict[str, int]],
+) -> None:
+    train, evals, lines = planted
+    report = audit([train], [evals])
+    assert leaked_lines(report, "FT502") == {lines["exact"], lines["benchmark"]}
+    assert leaked_lines(report, "FT503") == {lines["exact"], lines["edited"], lines["benchmark"]}
+    assert leaked_lines(report, "FT504", "verbatim") == {
+        lines["exact"],
+        lines["edited"],
+        lines["span"],
+        lines["benchmark"],
+    }
+    for code in ("FT502", "FT503", "FT504"):
+        result = report.result(code)
+        assert result is not None and result.status is Status.FAIL  # ≥ 2 of 44 rows > 1%
+
+
+def test_findings_name_both_sides(planted: tuple[Path, Path, dict[str, int]]) -> None:
+    train, evals, lines = planted
+    report = audit([train], [evals])
+    exact = report.result("FT502")
+    assert exact is not None
+    copy = next(f for f in exact.findings if f.line == lines["exact"])
+    assert copy.file == str(evals) and copy.related_file == str(train)
+    assert copy.related_lines == [11]
+    assert copy.path == "prompt, response"
+    assert copy.excerpt and copy.related_excerpt
+    benchmark = next(f for f in exact.findings if f.line == lines["benchmark"])
+    assert benchmark.path == "prompt" and benchmark.related_lines == [121]
+    ngram = report.result("FT504")
+    assert ngram is not None
+    span = next(f for f in ngram.findings if f.line == lines["span"])
+    assert span.path == "response" and span.related_lines == [31]
+    assert "25 consecutive words" in span.message
+    assert ngram.metric("longest_verbatim_span") is not None
+
+
+def test_each_eval_file_is_judged_on_its_own(
+    tmp_path: Path, planted: tuple[Path, Path, dict[str, int]]
+) -> None:
+    train, leaky, _ = planted
+    corpus = Corpus(11)
+    clean = write(tmp_path / "bench.jsonl", [corpus.row() for _ in range(30)])
+    report = audit([train], [leaky, clean])
+    result = report.result("FT502")
+    assert result is not None
+    shares = {m.name: m.value for m in result.metrics}
+    assert shares[f"leaked_share[{leaky}]"] == pytest.approx(2 / 44, abs=1e-6)
+    assert shares[f"leaked_share[{clean}]"] == 0.0
+    assert {f.file for f in result.findings} == {str(leaky)}
+
+
+def sentiment_rows(seed: int, count: int) -> list[dict[str, Any]]:
+    """One templated task family: a fixed instruction around distinct reviews."""
+    corpus = Corpus(seed)
+    instruction = (
+        "Read the following customer review of a product we sell and classify its overall "
+        "sentiment as positive or negative, answering with one word only."
+    )
+    return [
+        chat(
+            f"{instruction}\n\nReview: {' '.join(corpus.words(15, 40))}",
+            "positive" if i % 2 else "negative",
+            system="You label product reviews.",
+        )
+        for i in range(count)
+    ]
+
+
+def test_templated_but_distinct_questions_are_not_leaks(tmp_path: Path) -> None:
+    rows = sentiment_rows(5, 260)
+    train = write(tmp_path / "train.jsonl", rows[:200])
+    evals = write(tmp_path / "valid.jsonl", rows[200:])
+    report = audit([train], [evals])
+    for code in ("FT502", "FT503"):
+        result = report.result(code)
+        assert result is not None and result.status is Status.PASS, result.summary
+    ngram = report.result("FT504")
+    assert ngram is not None and ngram.status is not Status.FAIL
+    # The shared instruction is template wording, reported as such, never as verbatim.
+    assert leaked_lines(report, "FT504", "verbatim") == set()
+    assert leaked_lines(report, "FT504", "template")
+
+
+def test_short_and_generic_texts_are_not_leaks(tmp_path: Path) -> None:
+    corpus = Corpus(8)
+    train = [chat(" ".join(corpus.words(10, 20)), label) for label in ["yes", "no"] * 30]
+    train.append(chat("hi", "Hello! How can I help?"))
+    evals = [chat(" ".join(corpus.words(10, 20)), "yes"), chat("hi", "Hi there, what's up?")]
+    report = audit([write(tmp_path / "a.jsonl", train)], [write(tmp_path / "b.jsonl", evals)])
+    for code in ("FT502", "FT503", "FT504"):
+        result = report.result(code)
+        assert result is not None and result.status is Status.PASS, (code, result.summary)
+
+
+def test_no_eval_set_warns_and_leak_checks_skip(tmp_path: Path) -> None:
+    corpus = Corpus(1)
+    report = audit([write(tmp_path / "data.jsonl", [corpus.row() for _ in range(5)])])
+    no_eval = report.result("FT501")
+    assert no_eval is not None and no_eval.status is Status.WARN
+    assert "memoriz" in no_eval.findings[0].message
+    for code in ("FT502", "FT503", "FT504", "FT506"):
+        result = report.result(code)
+        assert result is not None and result.status is Status.SKIPPED
+
+
+def test_sibling_split_files_are_discovered(tmp_path: Path) -> None:
+    corpus = Corpus(2)
+    train = write(tmp_path / "train.jsonl", [corpus.row() for _ in range(5)])
+    valid = write(tmp_path / "valid.jsonl", [corpus.row() for _ in range(3)])
+    write(tmp_path / "notes.jsonl", [corpus.row()])
+    report = audit([train])
+    evals = [d for d in report.datasets if d.split == "eval"]
+    assert [(d.path, d.discovered) for d in evals] == [(str(valid), True)]
+    alone = audit([train], config=AuditConfig(discover_eval=False))
+    assert [d.split for d in alone.datasets] == ["train"]
+
+
+def test_eval_set_too_small_or_unlike_train(tmp_path: Path) -> None:
+    corpus = Corpus(4)
+    train = write(tmp_path / "t.jsonl", [corpus.row() for _ in range(300)])
+    short = [chat(" ".join(corpus.words(2, 4)), " ".join(corpus.words(30, 60))) for _ in range(150)]
+    pairs = [
+        {"prompt": " ".join(corpus.words(12, 30)), "chosen": "a b c", "rejected": "d e f"}
+        for _ in range(120)
+    ]
+    report = audit(
+        [train],
+        [
+            write(tmp_path / "small.jsonl", [corpus.row() for _ in range(20)]),
+            write(tmp_path / "short.jsonl", short),
+            write(tmp_path / "pairs.jsonl", pairs),
+        ],
+    )
+    result = report.result("FT506")
+    assert result is not None and result.status is Status.WARN
+    by_file = {Path(str(f.file)).name: f.message for f in result.findings}
+    assert "only 20 eval rows" in by_file["small.jsonl"]
+    assert "prompt lengths unlike train" in by_file["short.jsonl"]
+    assert "preference" in by_file["pairs.jsonl"]
