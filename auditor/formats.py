@@ -30,6 +30,7 @@ import orjson
 import polars as pl
 
 from auditor.findings import Finding, Severity
+from auditor.vocabulary import V1_CALL_TYPES, V1_TEXT_TYPES, V1_VALUE_TYPES
 
 TOOL_CALL = pl.Struct({"id": pl.String, "name": pl.String, "arguments": pl.String})
 MESSAGE = pl.Struct(
@@ -294,15 +295,6 @@ def tool_calls_of(value: Any, row: Row) -> list[dict[str, Any]] | None:
             continue
         calls.append(function_of(item.get("function"), row.optional(item.get("id")), row))
     return calls
-
-
-#: LLaMA-Factory v1 parts `{type, value}` whose value is the turn's text.
-V1_TEXT_TYPES = frozenset({"text", "reasoning"})
-#: v1 parts whose value is a JSON call or list of calls: types.py names the type
-#: `tool_calls`, v1's own ShareGPT converter writes `tool_call`.
-V1_CALL_TYPES = frozenset({"tool_calls", "tool_call"})
-#: v1 parts read by their value; `tools` holds a JSON list of function specs.
-V1_VALUE_TYPES = V1_TEXT_TYPES | V1_CALL_TYPES | {"tools"}
 
 
 @dataclass

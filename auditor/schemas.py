@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 
 from auditor.findings import Finding, Severity
-from auditor.formats import V1_VALUE_TYPES
+from auditor.vocabulary import V1_VALUE_TYPES
 
 STRING: dict[str, Any] = {"type": "string"}
 OPT_STRING: dict[str, Any] = {"type": ["string", "null"]}

@@ -69,7 +69,8 @@ def _datasets(report: Report) -> Table:
     for column in ("split", "file", "format", "rows", "lines"):
         table.add_column(column, justify="right" if column in ("rows", "lines") else "left")
     for info in report.datasets:
-        table.add_row(info.split, info.path, info.format, f"{info.rows:,}", f"{info.lines:,}")
+        split = f"{info.split} (found)" if info.discovered else info.split
+        table.add_row(split, info.path, info.format, f"{info.rows:,}", f"{info.lines:,}")
     return table
 
 

@@ -3,6 +3,11 @@
     python samples/generate.py
 
 - chat_clean.jsonl: 160 support-ticket extraction examples in OpenAI chat format → GO.
+- chat_clean.eval.jsonl: 120 held-out tickets for the same task, found beside
+  chat_clean.jsonl by the audit, so its leakage checks (FT501–FT506) run and pass. They
+  come from their own hand-written frames, context sentences, summaries, products, names
+  and places, so no eval ticket shares a 13-word run with a training example (FT504)
+  while the prompt lengths stay like train's (FT506).
 - chat_broken.jsonl: the same task with the mistakes real exports have → NO-GO.
 - formats/*.jsonl: a few rows in each supported format, to see detection at work.
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -235,21 +241,254 @@ CLOSERS = [
     " Cheers!",
 ]
 
+# The held-out set: the same task and system prompt, but every part below is its own —
+# other products, people, places, frames, context sentences and summary wording — so an
+# eval ticket shares no long run of words with a training ticket (FT502–FT504).
+EVAL_PRODUCTS = [
+    "a packable down vest",
+    "the ultralight tarp",
+    "a titanium cook pot",
+    "the inflatable sleeping pad",
+    "waterproof gaiters",
+    "a GPS hiking watch",
+    "the water filter",
+    "a bouldering crash pad",
+    "the touring ski skins",
+    "a dry bag",
+    "the approach shoes",
+    "a camping hammock",
+    "cycling gloves",
+    "the avalanche transceiver",
+    "a chalk bag",
+    "the canoe trolley",
+    "a vacuum flask",
+    "the softshell trousers",
+]
+EVAL_NAMES = [
+    "Björn",
+    "Nadia",
+    "Olu",
+    "Sakura",
+    "Mateo",
+    "Ananya",
+    "Lars",
+    "Zofia",
+    "Kofi",
+    "Elif",
+    "Ruairí",
+    "Beatriz",
+    "Hamid",
+    "Liesel",
+    "Tariq",
+    "Wen",
+]
+EVAL_PLACES = [
+    "Trondheim",
+    "Lyon",
+    "Innsbruck",
+    "Galway",
+    "Uppsala",
+    "Ljubljana",
+    "Calgary",
+    "Hobart",
+    "Zermatt",
+    "Coimbra",
+    "Brno",
+    "Oulu",
+    "Asheville",
+    "Rotorua",
+]
+EVAL_TICKETS: list[tuple[str, str, str, str]] = [
+    (
+        "billing",
+        "high",
+        "My bank app shows a payment for {p}, yet your site says that order was cancelled "
+        "on {d}. Ship it or refund me.",
+        "Payment kept for a cancelled order of {p}.",
+    ),
+    (
+        "billing",
+        "normal",
+        "The sale price for {p} never showed up at checkout, so I paid the full amount. "
+        "Could the gap be credited?",
+        "Sale discount on {p} missing at checkout.",
+    ),
+    (
+        "billing",
+        "low",
+        "Could the invoice for {p} be split in two? A friend in {c} and I shared the cost.",
+        "Request to split the invoice for {p} between two buyers.",
+    ),
+    (
+        "shipping",
+        "high",
+        "Tracking marked {p} as delivered on {d}, but nothing reached me in {c}. The race "
+        "I bought it for is in {n} days.",
+        "Delivered status for {p} but nothing arrived, race coming up.",
+    ),
+    (
+        "shipping",
+        "normal",
+        "Only part of my order turned up: the packing slip lists {p}, but it was not in the box.",
+        "Parcel came without {p} although the slip lists it.",
+    ),
+    (
+        "shipping",
+        "low",
+        "Could I collect {p} from a parcel locker near {c} instead of home delivery? I "
+        "work late most evenings.",
+        "Wants {p} sent to a parcel locker.",
+    ),
+    (
+        "returns",
+        "normal",
+        "You sent {p} in the wrong colour. I would like to swap it for the green one, not "
+        "a refund.",
+        "Wrong colour of {p} sent; swap requested.",
+    ),
+    (
+        "returns",
+        "low",
+        "How long do I have to send back {p}? It was a gift, and my nephew may prefer "
+        "something different.",
+        "Asks how long {p}, a gift, can still be sent back.",
+    ),
+    (
+        "returns",
+        "high",
+        "The prepaid label for returning {p} is rejected at every post office in {c}, and "
+        "my return window closes {d}.",
+        "Return label for {p} will not scan as the window closes.",
+    ),
+    (
+        "product_defect",
+        "high",
+        "Halfway through our week near {c}, {p} gave out completely. We still have {n} "
+        "nights out here, please advise fast.",
+        "{p} broke mid-trip with nights still ahead.",
+    ),
+    (
+        "product_defect",
+        "normal",
+        "A buckle on {p} cracked after {n} outings. Will you repair it or post a spare?",
+        "Cracked buckle on {p}; repair or spare part wanted.",
+    ),
+    (
+        "product_defect",
+        "low",
+        "The stitching colour of {p} does not match the photos online. It works fine, "
+        "just curious.",
+        "Stitching on {p} looks unlike the product photos.",
+    ),
+    (
+        "account",
+        "high",
+        "An alert says my saved card paid for {p} going to {c}. That was not me, please "
+        "stop the order.",
+        "Unrecognised purchase of {p} on a saved card.",
+    ),
+    (
+        "account",
+        "normal",
+        "My loyalty points vanished after I bought {p}. The balance looked healthy on {d}, "
+        "now it reads zero.",
+        "Loyalty balance dropped to zero after buying {p}.",
+    ),
+    (
+        "account",
+        "low",
+        "Can two profiles be merged? I ordered {p} with my work email, and use my personal "
+        "one otherwise.",
+        "Asks to merge two customer profiles.",
+    ),
+]
+EVAL_DETAILS = [
+    "We are planning a canoe journey down the river next month.",
+    "I found your shop through a review on a climbing forum.",
+    "The reference on my confirmation starts with NW and some digits.",
+    "I can send pictures if that would help you decide.",
+    "Our youth sailing club buys its kit from you every spring.",
+    "Your phone line played music for twenty minutes, then hung up.",
+    "The outer packaging was crushed on one corner when it came.",
+    "I paid by bank transfer rather than by card this time.",
+    "The product page promised dispatch the same day for morning orders.",
+    "I am on night shifts this week, so replies may be slow.",
+    "I have ordered from you since the shop was online only.",
+    "A colleague at work had almost the same trouble in autumn.",
+    "Text messages reach me faster than emails at the moment.",
+    "It was ordered from my husband's phone while logged in as me.",
+    "A voucher from the welcome email was applied as well.",
+    "Our building has a parcel room that the caretaker looks after.",
+    "Apart from this, every piece of gear from you has been great.",
+    "Your help centre articles describe a slightly different situation.",
+    "The order status page has said processing for ages now.",
+    "I picked standard postage because express cost quite a bit more.",
+    "I want this settled before the school holidays begin.",
+    "Apologies for the long message, I wanted to include everything.",
+    "My cousin warned me this might take a while to sort out.",
+    "Everything is still in its wrapping with the labels attached.",
+    "We might order matching kit for the whole team if this goes well.",
+    "I would prefer not to drive out to the depot again.",
+    "It came in a padded envelope instead of a box.",
+    "Your app logged me out twice while I was writing this.",
+    "An old phone number might still be on my profile.",
+    "Also, do you know when the autumn clearance finishes?",
+    "The assistant at your city branch suggested I write in.",
+    "I only spotted the issue when unpacking properly at home.",
+]
+EVAL_OPENERS = ["", "Hello team, ", "Hi all. ", "Good afternoon, ", "Morning! ", "Support team: "]
+EVAL_CLOSERS = [
+    "",
+    " Many thanks.",
+    " Best, {name}",
+    " Speak soon, {name}.",
+    " ({name}, {c})",
+    " Appreciate it!",
+]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The hand-written parts one set of tickets is built from."""
+
+    tickets: list[tuple[str, str, str, str]]
+    details: list[str]
+    products: list[str]
+    names: list[str]
+    places: list[str]
+    openers: list[str]
+    closers: list[str]
+
+
+TRAIN_PARTS = Parts(TICKETS, DETAILS, PRODUCTS, NAMES, PLACES, OPENERS, CLOSERS)
+EVAL_PARTS = Parts(
+    EVAL_TICKETS,
+    EVAL_DETAILS,
+    EVAL_PRODUCTS,
+    EVAL_NAMES,
+    EVAL_PLACES,
+    EVAL_OPENERS,
+    EVAL_CLOSERS,
+)
+
 
 def ticket_example(
-    rng: random.Random, frame: tuple[str, str, str, str], details: tuple[str, str]
+    rng: random.Random,
+    frame: tuple[str, str, str, str],
+    details: tuple[str, str],
+    parts: Parts = TRAIN_PARTS,
 ) -> dict[str, Any]:
     category, urgency, ticket, summary = frame
     fill = {
-        "p": rng.choice(PRODUCTS),
+        "p": rng.choice(parts.products),
         "d": rng.choice(DAYS),
         "n": rng.randint(2, 19),
-        "c": rng.choice(PLACES),
-        "name": rng.choice(NAMES),
+        "c": rng.choice(parts.places),
+        "name": rng.choice(parts.names),
     }
     body = [details[0], ticket.format(**fill), details[1]]
     rng.shuffle(body)
-    text = rng.choice(OPENERS) + " ".join(body) + rng.choice(CLOSERS).format(**fill)
+    text = rng.choice(parts.openers) + " ".join(body) + rng.choice(parts.closers).format(**fill)
     product = fill["p"].removeprefix("the ").removeprefix("a ").removeprefix("an ")
     answer = {
         "category": category,
@@ -266,24 +505,31 @@ def ticket_example(
     }
 
 
-def clean_rows(count: int, seed: int = 7) -> list[dict[str, Any]]:
+def clean_rows(count: int, seed: int = 7, parts: Parts = TRAIN_PARTS) -> list[dict[str, Any]]:
     """Distinct tickets: two tickets on the same frame never share a context sentence, so
     the set holds no near-duplicates (FT302) while staying one consistent task."""
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    unused = {index: rng.sample(DETAILS, len(DETAILS)) for index in range(len(TICKETS))}
+    unused = {
+        index: rng.sample(parts.details, len(parts.details)) for index in range(len(parts.tickets))
+    }
     while len(rows) < count:
-        index = len(rows) % len(TICKETS)
+        index = len(rows) % len(parts.tickets)
         if len(unused[index]) < 2:
-            unused[index] = rng.sample(DETAILS, len(DETAILS))
+            unused[index] = rng.sample(parts.details, len(parts.details))
         details = (unused[index].pop(), unused[index].pop())
-        row = ticket_example(rng, TICKETS[index], details)
+        row = ticket_example(rng, parts.tickets[index], details, parts)
         key = row["messages"][1]["content"]
         if key not in seen:
             seen.add(key)
             rows.append(row)
     return rows
+
+
+def eval_rows(count: int = 120, seed: int = 29) -> list[dict[str, Any]]:
+    """The held-out tickets: built like the training ones, from the eval parts only."""
+    return clean_rows(count, seed=seed, parts=EVAL_PARTS)
 
 
 def broken_lines() -> list[str]:
@@ -439,6 +685,7 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]] | list[str]) -> None:
 
 def main() -> None:
     write_jsonl(HERE / "chat_clean.jsonl", clean_rows(160))
+    write_jsonl(HERE / "chat_clean.eval.jsonl", eval_rows())
     write_jsonl(HERE / "chat_broken.jsonl", broken_lines())
     from samples_formats import FORMAT_SAMPLES  # hand-written rows, one list per format
 

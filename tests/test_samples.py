@@ -19,6 +19,18 @@ def test_clean_sample_is_go() -> None:
     report = audit([SAMPLES / "chat_clean.jsonl"])
     assert report.verdict.status is VerdictStatus.GO, report.verdict
     assert report.verdict.score >= 90
+    # The held-out set beside it is found on its own, and nothing of it leaked from train.
+    held_out = [d for d in report.datasets if d.split == "eval"]
+    assert [(Path(d.path).name, d.discovered) for d in held_out] == [
+        ("chat_clean.eval.jsonl", True)
+    ]
+    assert held_out[0].rows >= 110
+    for code in ("FT501", "FT502", "FT503", "FT504", "FT506"):
+        result = report.result(code)
+        assert result is not None and result.status is Status.PASS, (code, result)
+    ngrams = report.result("FT504")
+    assert ngrams is not None
+    assert {m.name: m.value for m in ngrams.metrics}["template_overlap_rows"] == 0
 
 
 def test_broken_sample_is_no_go_with_a_spread_of_findings() -> None:
@@ -63,6 +75,9 @@ def test_generator_reproduces_the_samples(tmp_path: Path) -> None:
     for script in ("generate.py", "samples_formats.py"):
         (copy / script).write_text((SAMPLES / script).read_text())
     subprocess.run([sys.executable, str(copy / "generate.py")], check=True)
-    for produced in copy.rglob("*.jsonl"):
-        shipped = SAMPLES / produced.relative_to(copy)
-        assert produced.read_bytes() == shipped.read_bytes(), shipped
+    produced = sorted(p.relative_to(copy) for p in copy.rglob("*.jsonl"))
+    for name in ("chat_clean.jsonl", "chat_clean.eval.jsonl", "chat_broken.jsonl"):
+        assert Path(name) in produced, name
+    for path in produced:
+        shipped = SAMPLES / path
+        assert (copy / path).read_bytes() == shipped.read_bytes(), shipped
