@@ -38,7 +38,7 @@ from auditor.registry import configured
 from checks.common import clip
 
 MATCH_COLUMNS = ("eval_row", "train_row", "side", "similarity")
-SIDE_NAMES = {"prompt": "prompt", "response": "answer", "example": "whole example"}
+SIDE_NAMES = {"prompt": "prompt", "response": "answer", "example": "row"}
 NO_EVAL = "no held-out eval set (see FT501)"
 
 
@@ -217,17 +217,24 @@ class LeakCheck(Check):
     hint = "drop these rows from train (`ftaudit decontaminate`) or from the eval set"
 
     def message(self, record: dict[str, object], sides: list[str], lines: list[int]) -> str:
-        named = " and ".join(SIDE_NAMES[s] for s in sides)
+        named = subject(sides)
         shown = ", ".join(str(n) for n in lines[:5])
         more = f" and {len(lines) - 5:,} more" if len(lines) > 5 else ""
         return (
-            f"eval {named} is {self.what} of train line(s) {shown}{more} ({record['train_file']})"
+            f"{named} is {self.what} of train line(s) {shown}{more} ({record['train_file']})"
         )
 
     def excerpt(self, ctx: AuditContext, record: dict[str, object], side: str) -> str | None:
         row = record["eval_row"]
         assert isinstance(row, int)
         return clip(str(ctx.eval_comparison[_view(side)][row]), 120)
+
+
+def subject(sides: list[str]) -> str:
+    """What of the eval row leaked: "eval row" when the whole example did, else its sides."""
+    if "example" in sides:
+        return "eval row"
+    return "eval " + " and ".join(SIDE_NAMES[s] for s in sides)
 
 
 def _view(side: str) -> str:
@@ -443,16 +450,16 @@ class NgramContamination(LeakCheck):
 
     def message(self, record: dict[str, object], sides: list[str], lines: list[int]) -> str:
         span = int(float(str(record["similarity"])))
-        named = " and ".join(SIDE_NAMES[s] for s in sides)
+        named = subject(sides)
         shown = ", ".join(str(n) for n in lines[:5])
         more = f" and {len(lines) - 5:,} more" if len(lines) > 5 else ""
         if record.get("kind") == "template":
             return (
-                f"eval {named} shares only template wording ({span} words) with train "
+                f"{named} shares only template wording ({span} words) with train "
                 f"line(s) {shown}{more} ({record['train_file']}); not counted as a leak"
             )
         return (
-            f"eval {named} shares {span} consecutive words with train line(s) "
+            f"{named} shares {span} consecutive words with train line(s) "
             f"{shown}{more} ({record['train_file']})"
         )
 

@@ -227,3 +227,67 @@ def test_eval_set_too_small_or_unlike_train(tmp_path: Path) -> None:
     assert "only 20 eval rows" in by_file["small.jsonl"]
     assert "prompt lengths unlike train" in by_file["short.jsonl"]
     assert "preference" in by_file["pairs.jsonl"]
+
+
+def test_a_shared_template_system_prompt_is_not_a_leak(tmp_path: Path) -> None:
+    corpus = Corpus(14)
+    persona = "You are Ava, the cheerful concierge of the Harbour Hotel. " * 3
+    train_rows = [chat(*_qa(corpus), system=persona) for _ in range(30)]
+    copied = train_rows[4]["messages"]
+    eval_rows = [chat(*_qa(corpus), system=persona) for _ in range(10)]
+    # The same question under the template system prompt, and once with no system prompt.
+    eval_rows.append(chat(copied[1]["content"], " ".join(corpus.words(30, 40)), system=persona))
+    eval_rows.append(chat(copied[1]["content"], " ".join(corpus.words(30, 40)), system=None))
+    report = audit(
+        [write(tmp_path / "t.jsonl", train_rows)], [write(tmp_path / "e.jsonl", eval_rows)]
+    )
+    assert leaked_lines(report, "FT502") == {11, 12}
+    assert leaked_lines(report, "FT503") <= {11, 12}
+    assert leaked_lines(report, "FT504", "verbatim") == {11, 12}
+
+
+def _qa(corpus: Corpus) -> tuple[str, str]:
+    return " ".join(corpus.words(12, 25)) + "?", " ".join(corpus.words(30, 60))
+
+
+def test_near_overlap_uses_ft302_settings_and_shares_its_signatures(tmp_path: Path) -> None:
+    from auditor.context import AuditContext
+    from auditor.dataset import load_dataset
+    from checks.leakage import NearDuplicateOverlap
+    from checks.near_duplicates import NearDuplicates
+
+    corpus = Corpus(15)
+    train_rows = [corpus.row() for _ in range(40)]
+    question = train_rows[0]["messages"][1]["content"].split()
+    answer = train_rows[0]["messages"][2]["content"].split()
+    edited_copy = chat(
+        " ".join(edited(corpus.rng, question, corpus.vocab, 0.1)),
+        " ".join(edited(corpus.rng, answer, corpus.vocab, 0.1)),
+    )
+    train = write(tmp_path / "t.jsonl", train_rows)
+    evals = write(tmp_path / "e.jsonl", [corpus.row(), edited_copy])
+    dataset = load_dataset([train], [evals])
+    ctx = AuditContext(dataset, AuditConfig())
+    NearDuplicates().run(ctx)
+    found = NearDuplicateOverlap().run(ctx)
+    assert {f.line for f in found.findings} == {2}
+    train_keys = [k for k in ctx.artifacts if k[0] == "minhash-signatures" and k[1] == "train"]
+    assert sorted(k[2] for k in train_keys) == ["example", "prompt", "response"]
+    strict = AuditConfig(checks={"FT302": {"threshold": 0.95}})
+    assert NearDuplicateOverlap().run(AuditContext(dataset, strict)).findings == []
+
+
+def test_leaks_name_the_train_file_they_come_from(tmp_path: Path) -> None:
+    corpus = Corpus(16)
+    first = [corpus.row() for _ in range(10)]
+    second = [corpus.row() for _ in range(10)]
+    a = write(tmp_path / "a.jsonl", first)
+    b = write(tmp_path / "b.jsonl", second)
+    evals = write(tmp_path / "e.jsonl", [first[2], second[5]])
+    report = audit([a, b], [evals])
+    result = report.result("FT502")
+    assert result is not None
+    assert sorted((f.line, f.related_file, tuple(f.related_lines)) for f in result.findings) == [
+        (1, str(a), (3,)),
+        (2, str(b), (6,)),
+    ]
