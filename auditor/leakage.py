@@ -31,9 +31,9 @@ import polars as pl
 from auditor.minhash import (
     MinHashParams,
     TextSignatures,
-    _mix64,
     band_key,
     live_rows,
+    mix64,
     word_tokens,
 )
 
@@ -301,7 +301,7 @@ def window_hashes(tokens: U64, lengths: I64, n: int) -> tuple[U64, I64, I64]:
         )
         first = starts[doc] + offset
         window = (prefix[first + n] - prefix[first]) * inverse[first]
-    return _mix64(window), doc, offset
+    return mix64(window), doc, offset
 
 
 def _power_table(base: np.uint64, count: int) -> U64:

@@ -191,7 +191,7 @@ class NearDuplicateClusters:
 # --- hashing helpers ------------------------------------------------------------------------
 
 
-def _mix64(x: U64) -> U64:
+def mix64(x: U64) -> U64:
     """splitmix64 finaliser: a fixed bijective mixing of uint64 values."""
     with np.errstate(over="ignore"):
         x = x ^ (x >> np.uint64(30))
@@ -222,7 +222,7 @@ def _ngram_hashes(tokens: U64, lengths: I64, n: int) -> tuple[U64, I64]:
     combined = tokens[first]
     with np.errstate(over="ignore"):
         for k in range(1, n):
-            combined = _mix64(combined * np.uint64(0x9E3779B97F4A7C15) + tokens[first + k])
+            combined = mix64(combined * np.uint64(0x9E3779B97F4A7C15) + tokens[first + k])
     return combined & _MASK32, counts
 
 
@@ -365,7 +365,7 @@ def band_key(sigs: U16, band: int, params: MinHashParams) -> U64:
     with np.errstate(over="ignore"):
         key = np.full(sigs.shape[0], np.uint64(band) * np.uint64(0x9E3779B97F4A7C15))
         for col in sigs[:, band * rows : (band + 1) * rows].T:
-            key = _mix64(key ^ col.astype(np.uint64)) + np.uint64(0x632BE59BD9B4E019)
+            key = mix64(key ^ col.astype(np.uint64)) + np.uint64(0x632BE59BD9B4E019)
     return key
 
 

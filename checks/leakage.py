@@ -16,6 +16,7 @@ from pydantic import Field
 
 from auditor.check import (
     Check,
+    CheckOptions,
     CheckResult,
     Finding,
     Metric,
@@ -492,7 +493,7 @@ class EvalSetRepresentative(Check):
     name = "eval-set-representative"
     family = "leakage"
 
-    class Options(RateOptions):
+    class Options(CheckOptions):
         min_rows: int = Field(100, ge=1)
         max_length_shift: float = Field(0.25, gt=0.0, le=1.0)
 

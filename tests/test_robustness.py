@@ -18,6 +18,8 @@ KEYS = [
     "instruction", "input", "output", "history", "system", "conversations", "from", "value",
     "contents", "parts", "text", "systemInstruction", "preferred_output",
     "non_preferred_output", "question", "answer", "toolUse", "toolResult", "schemaVersion",
+    "turns", "target", "problem", "solution", "chosen_messages", "rejected_messages", "type",
+    "loss_weight",
 ]  # fmt: skip
 ROLES = ["system", "user", "assistant", "tool", "bot", "human", "gpt", "model", ""]
 
@@ -54,6 +56,29 @@ def test_any_records_audit_without_crashing(tmp_path: Path, rows: list[dict[str,
     }
     path.write_text("\n".join(json.dumps(r) for r in [valid, *rows]) + "\n")
     report = audit([path])
+    crashed = [(c.code, c.summary) for c in report.checks if c.status is Status.ERROR]
+    assert not crashed
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(train=st.lists(records, min_size=1, max_size=6), held_out=st.lists(records, max_size=6))
+def test_any_train_and_eval_records_audit_without_crashing(
+    tmp_path: Path, train: list[dict[str, object]], held_out: list[dict[str, object]]
+) -> None:
+    valid = {
+        "messages": [
+            {"role": "user", "content": "Where is my parcel from last week?"},
+            {"role": "assistant", "content": "It left the depot on Monday."},
+        ]
+    }
+    path, eval_path = tmp_path / "data.jsonl", tmp_path / "held.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [valid, *train]) + "\n")
+    eval_path.write_text("\n".join(json.dumps(r) for r in [valid, *held_out, *train]) + "\n")
+    report = audit([path], [eval_path])
     crashed = [(c.code, c.summary) for c in report.checks if c.status is Status.ERROR]
     assert not crashed
 
