@@ -221,9 +221,7 @@ class LeakCheck(Check):
         named = subject(sides)
         shown = ", ".join(str(n) for n in lines[:5])
         more = f" and {len(lines) - 5:,} more" if len(lines) > 5 else ""
-        return (
-            f"{named} is {self.what} of train line(s) {shown}{more} ({record['train_file']})"
-        )
+        return f"{named} is {self.what} of train line(s) {shown}{more} ({record['train_file']})"
 
     def excerpt(self, ctx: AuditContext, record: dict[str, object], side: str) -> str | None:
         row = record["eval_row"]
