@@ -40,7 +40,8 @@ def audit(
     config = config or AuditConfig()
     checks = select_checks(config)  # before reading: a config typo fails fast
     train_paths = [Path(p) for p in paths]
-    given_eval = [Path(p) for p in eval_paths]
+    # A file given twice is judged once (its rows would otherwise count twice).
+    given_eval = list(dict.fromkeys(Path(p) for p in eval_paths))
     discovered = eval_files_beside(train_paths) if config.discover_eval and not given_eval else []
     keys = key_mapping(config)
     # A given tokenizer is loaded up front so a bad path is a config error (exit 2), not

@@ -20,8 +20,9 @@ from auditor.dataset import Dataset
 from auditor.findings import Finding
 
 if TYPE_CHECKING:
-    from auditor.leakage import NgramHits, NgramParams, TrainIndex
+    from auditor.leakage import TrainIndex
     from auditor.minhash import MinHashParams, NearDuplicateClusters, TextSignatures
+    from auditor.ngrams import NgramHits, NgramParams
     from auditor.tokens import TokenCounts, Tokenizer
 
 
@@ -170,7 +171,7 @@ class AuditContext:
     def ngram_hits(self, params: NgramParams) -> NgramHits:
         """Long word n-grams every eval row shares with the train rows (FT504), computed in
         one pass over the train side for all eval files."""
-        from auditor.leakage import ngram_hits
+        from auditor.ngrams import ngram_hits
 
         key = ("ngram-hits", params)
         if key not in self.artifacts:

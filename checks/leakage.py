@@ -26,15 +26,9 @@ from auditor.check import (
     status_from_rate,
 )
 from auditor.context import AuditContext
-from auditor.leakage import (
-    LeakFilter,
-    NgramParams,
-    content_words,
-    exact_matches,
-    near_matches,
-    span_text,
-)
+from auditor.leakage import LeakFilter, content_words, exact_matches, near_matches
 from auditor.minhash import MinHashParams
+from auditor.ngrams import NgramParams, span_text
 from auditor.registry import configured
 from checks.common import clip
 
@@ -64,6 +58,8 @@ class LeakCheck(Check):
     #: What a match is called in messages ("an exact copy", "a near-copy", …).
     what = "a copy"
     category = "leak"
+    #: The sides a match can be on, for the per-side metrics.
+    sides: tuple[str, ...] = ("prompt", "response")
 
     class Options(LeakOptions):
         pass
@@ -92,8 +88,6 @@ class LeakCheck(Check):
             for side in self.sides
         ]
 
-    sides: tuple[str, ...] = ("prompt", "response")
-
     def judge(
         self,
         ctx: AuditContext,
@@ -114,8 +108,12 @@ class LeakCheck(Check):
         leaked_files = evals.select("file").with_row_index("eval_row")
         leaked_rows = leaks.select("eval_row").unique().join(leaked_files, on="eval_row")
         per_file = dict(leaked_rows.group_by("file").len().iter_rows())
+        # Rows with template wording only: a row that also leaked counts as leaked.
         soft_rows = (
-            warn_only.select("eval_row").unique().join(leaked_files, on="eval_row")
+            warn_only.select("eval_row")
+            .unique()
+            .join(leaks.select("eval_row").unique(), on="eval_row", how="anti")
+            .join(leaked_files, on="eval_row")
             if warn_only is not None
             else None
         )
