@@ -537,6 +537,21 @@ class TextSignatures:
         return len(self.inverse)
 
 
+def distinct_texts(series: pl.Series) -> tuple[I64, I64]:
+    """(row where each distinct text first appears, distinct index of every row), distinct
+    texts numbered in order of first appearance.
+
+    Texts are told apart by a seeded 64-bit hash: a collision among 100k texts has
+    probability ~3e-10, and strings are never copied.
+    """
+    text_hash = series.hash(_TOKEN_SEED).to_numpy()
+    _, first, inverse = np.unique(text_hash, return_index=True, return_inverse=True)
+    by_row = np.argsort(first, kind="stable")
+    rank = np.empty_like(by_row)
+    rank[by_row] = np.arange(by_row.size)
+    return first[by_row].astype(np.int64), rank[inverse.reshape(-1)].astype(np.int64)
+
+
 def text_signatures(
     texts: pl.Series | Sequence[str], params: MinHashParams | None = None
 ) -> TextSignatures:
@@ -547,14 +562,7 @@ def text_signatures(
         empty = np.zeros(0, dtype=np.int64)
         sigs = np.zeros((0, params.num_perm), dtype=np.uint16)
         return TextSignatures(sigs, empty, empty, np.zeros(0, dtype=bool))
-    # Collapse identical texts (by a seeded 64-bit hash: a collision among 100k texts has
-    # probability ~3e-10) and sign one per distinct value.
-    text_hash = series.hash(_TOKEN_SEED).to_numpy()
-    _, first, inverse = np.unique(text_hash, return_index=True, return_inverse=True)
-    by_row = np.argsort(first, kind="stable")
-    rank = np.empty_like(by_row)
-    rank[by_row] = np.arange(by_row.size)
-    first, inverse = first[by_row], rank[inverse.reshape(-1)]
+    first, inverse = distinct_texts(series)
     nonempty = (series.str.len_chars() > 0).to_numpy()[first]
     return TextSignatures(signatures(series, params, rows=first), first, inverse, nonempty)
 

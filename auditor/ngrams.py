@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from auditor.minhash import word_tokens
+from auditor.minhash import distinct_texts, word_tokens
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -187,16 +187,17 @@ def eval_ngrams(evals: pl.DataFrame, params: NgramParams) -> pl.DataFrame:
 
 
 def train_hits(
-    texts: pl.Series, wanted: dict[int, U64], params: NgramParams
+    texts: pl.Series, distinct: I64, wanted: dict[int, U64], params: NgramParams
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One pass over distinct train texts: for each wanted (n, hash), how many of the texts
-    contain it (`counts`: n, hash, texts) and the first `template_texts` of them
-    (`pairs`: n, hash, train_text, the index into `texts`)."""
+    """One pass over the distinct train texts (`texts` at rows `distinct`): for each
+    wanted (n, hash), how many of them contain it (`counts`: n, hash, texts) and the first
+    `template_texts` of them (`pairs`: n, hash, train_text, an index into `distinct`)."""
     sets = {n: HashSet(hashes) for n, hashes in wanted.items()}
     counts_parts: list[pl.DataFrame] = []
     pair_parts: list[pl.DataFrame] = []
-    for lo in range(0, len(texts), params.batch_texts):
-        rolling = RollingHashes(*word_tokens(texts.slice(lo, params.batch_texts)))
+    for lo in range(0, len(distinct), params.batch_texts):
+        batch = texts.gather(distinct[lo : lo + params.batch_texts])
+        rolling = RollingHashes(*word_tokens(batch))
         for n, members in sets.items():
             hashes, doc, _ = rolling.windows(n)
             hit = members.contains(hashes)
@@ -233,16 +234,12 @@ def ngram_hits(train: pl.DataFrame, evals: pl.DataFrame, params: NgramParams) ->
     """
     grams = eval_ngrams(evals, params)
     # Distinct train texts: identical rows are one text (they share every n-gram).
-    rows = train.select(pl.col("row").alias("train_row"), "example")
-    first_rows = rows.group_by("example", maintain_order=True).agg(pl.col("train_row").first())
-    distinct = first_rows.with_row_index("train_text").with_columns(
-        pl.col("train_text").cast(pl.Int64)
-    )
-    row_map = rows.join(distinct.select("example", "train_text"), on="example").select(
-        "train_text", "train_row"
-    )
-    wanted = {int(n): group.get_column("hash").to_numpy() for (n,), group in grams.group_by("n")}
-    counts, pairs = train_hits(distinct.get_column("example"), wanted, params)
+    examples = train.get_column("example")
+    first, inverse = distinct_texts(examples)
+    row_map = pl.DataFrame({"train_text": inverse, "train_row": train.get_column("row").to_numpy()})
+    hashes, sizes = grams.get_column("hash").to_numpy(), grams.get_column("n").to_numpy()
+    wanted = {int(n): hashes[sizes == n] for n in np.unique(sizes)}
+    counts, pairs = train_hits(examples, first, wanted, params)
     windows = grams.filter(pl.col("n") == params.min_n)
     # Boilerplate: min_n-word windows that recur in eval or in train. A longer shared
     # n-gram that recurs is made of such windows, so they cover it too.

@@ -393,13 +393,15 @@ class NgramContamination(LeakCheck):
     What it checks: the word 13-grams of each eval prompt and answer (lower case,
     punctuation dropped) against the 13-grams of every whole train example; an eval text
     of 8–12 words uses all its words as one n-gram, shorter ones are left to FT502. One
-    streaming pass over the distinct train texts against a sorted array of the eval
-    n-gram hashes (64-bit, so a chance collision is negligible). The finding reports the
-    longest shared span, in words, and the train lines that contain it. An n-gram that
-    `template_texts` (5) or more distinct train texts or eval texts contain is template
-    wording — a templated question's fixed part — reported as a **template overlap**: it
-    warns, it never fails. A shared n-gram that is not template wording is a
-    **verbatim** copy: those count toward the leak share.
+    streaming pass over the distinct train texts against a hash set of the eval n-grams
+    (64-bit, so a chance collision is negligible; auditor/ngrams.py). The finding reports
+    the longest shared span, in words, and the train lines that contain it. Template
+    wording is told apart: a word is boilerplate when an 8-word window around it recurs
+    in `template_texts` (5) or more distinct train texts or eval texts, and a shared
+    n-gram whose words are mostly boilerplate — a templated question's fixed part, a
+    tool-call frame — is a **template overlap**: it warns, it never fails. A shared
+    n-gram with at least half its words of its own is a **verbatim** copy: those count
+    toward the leak share.
     Why it matters: a benchmark question pasted into a longer training text is invisible
     to exact and near-duplicate matching but still teaches the answer; this is the test
     GPT-3 and lm-evaluation-harness use for contamination.

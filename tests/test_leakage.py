@@ -291,3 +291,39 @@ def test_leaks_name_the_train_file_they_come_from(tmp_path: Path) -> None:
         (1, str(a), (3,)),
         (2, str(b), (6,)),
     ]
+
+
+def test_boilerplate_around_a_varying_slot_is_template_wording(tmp_path: Path) -> None:
+    """A frame (a tool-call receipt) with one varying word, shared by train and eval: each
+    13-gram through the slot is in few texts, but its words are boilerplate."""
+    corpus = Corpus(17)
+    # 20 cities over 70 rows: each slot value in 3–4 train texts, under template_texts.
+    cities = [f"city{i}" for i in range(20)]
+
+    def receipt(city: str) -> str:
+        return (
+            f"calling the weather tool now with the arguments city {city} and unit celsius "
+            "then the tool replied with status ok and the forecast follows below in full"
+        )
+
+    train_rows = [
+        chat(
+            " ".join(corpus.words(12, 20)),
+            receipt(cities[i % 20]) + " " + " ".join(corpus.words(20, 30)),
+        )
+        for i in range(70)
+    ]
+    eval_rows = [
+        chat(
+            " ".join(corpus.words(12, 20)),
+            receipt(cities[i % 3]) + " " + " ".join(corpus.words(20, 30)),
+        )
+        for i in range(6)
+    ]
+    report = audit(
+        [write(tmp_path / "t.jsonl", train_rows)], [write(tmp_path / "e.jsonl", eval_rows)]
+    )
+    assert leaked_lines(report, "FT504", "verbatim") == set()
+    assert leaked_lines(report, "FT504", "template") == set(range(1, 7))
+    result = report.result("FT504")
+    assert result is not None and result.status is Status.WARN
