@@ -31,6 +31,14 @@ app = typer.Typer(
 )
 
 
+# Options several commands share.
+PromptKey = Annotated[str | None, typer.Option(help="Field holding the prompt.")]
+ResponseKey = Annotated[str | None, typer.Option(help="Field holding the response.")]
+ConfigFile = Annotated[
+    Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
+]
+
+
 class OutputFormat(StrEnum):
     TERMINAL = "terminal"
     JSON = "json"
@@ -99,11 +107,9 @@ def audit(
         int | None, typer.Option(help="Training context length in tokens (default 8192).")
     ] = None,
     epochs: Annotated[int | None, typer.Option(help="Planned epochs (default 3).")] = None,
-    prompt_key: Annotated[str | None, typer.Option(help="Field holding the prompt.")] = None,
-    response_key: Annotated[str | None, typer.Option(help="Field holding the response.")] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
-    ] = None,
+    prompt_key: PromptKey = None,
+    response_key: ResponseKey = None,
+    config: ConfigFile = None,
     strict: Annotated[
         bool | None, typer.Option("--strict/--no-strict", help="Exit 1 on REVIEW too.")
     ] = None,
@@ -227,11 +233,9 @@ def dedup(
     near: Annotated[
         bool, typer.Option("--near/--exact-only", help="Also drop near-duplicates.")
     ] = True,
-    prompt_key: Annotated[str | None, typer.Option(help="Field holding the prompt.")] = None,
-    response_key: Annotated[str | None, typer.Option(help="Field holding the response.")] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
-    ] = None,
+    prompt_key: PromptKey = None,
+    response_key: ResponseKey = None,
+    config: ConfigFile = None,
 ) -> int:
     """Write a copy keeping one row per duplicate group; the input is never touched.
 
@@ -263,11 +267,9 @@ def split(
     ],
     eval_fraction: Annotated[float, typer.Option(help="Share of rows for the eval split.")] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same bytes.")] = 0,
-    prompt_key: Annotated[str | None, typer.Option(help="Field holding the prompt.")] = None,
-    response_key: Annotated[str | None, typer.Option(help="Field holding the response.")] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
-    ] = None,
+    prompt_key: PromptKey = None,
+    response_key: ResponseKey = None,
+    config: ConfigFile = None,
 ) -> int:
     """Split a dataset into train and eval with no duplicate group across the split.
 
@@ -293,11 +295,9 @@ def decontaminate(
     methods: Annotated[
         str, typer.Option(help="Leak methods that remove a row: exact, near, ngram.")
     ] = "exact,near,ngram",
-    prompt_key: Annotated[str | None, typer.Option(help="Field holding the prompt.")] = None,
-    response_key: Annotated[str | None, typer.Option(help="Field holding the response.")] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
-    ] = None,
+    prompt_key: PromptKey = None,
+    response_key: ResponseKey = None,
+    config: ConfigFile = None,
 ) -> int:
     """Write the training file without the rows leaked into the eval set(s).
 
