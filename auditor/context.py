@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from auditor.config import AuditConfig, Task
@@ -165,6 +167,24 @@ class AuditContext:
             self.artifacts[key] = TrainIndex.build(self.signatures(view, params), params)
         index: TrainIndex = self.artifacts[key]
         return index
+
+    def generic_rows(
+        self, side: str, params: MinHashParams, generic_at: int
+    ) -> npt.NDArray[np.bool_]:
+        """Train rows whose `side` text is generic (auditor.leakage.generic_rows), judged
+        with the near-duplicate clusters FT302 measures on that view."""
+        from auditor.leakage import generic_rows
+
+        key = ("generic-rows", side, params, generic_at)
+        if key not in self.artifacts:
+            labels = self.near_duplicates(side, params).labels if side != "example" else None
+            self.artifacts[key] = (
+                generic_rows(self.comparison, side, labels, generic_at)
+                if labels is not None
+                else np.zeros(self.train.height, dtype=bool)
+            )
+        mask: npt.NDArray[np.bool_] = self.artifacts[key]
+        return mask
 
     # --- n-grams ----------------------------------------------------------------------------
 

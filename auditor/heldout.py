@@ -26,9 +26,6 @@ from auditor.remedy import refuse_overwrite, unreadable_lines, write_lines
 
 #: The leakage checks a split must pass, and `decontaminate`'s methods.
 METHODS = {"exact": "FT502", "near": "FT503", "ngram": "FT504"}
-#: Rounds of moving leaked eval rows back to train before a split gives up (each round
-#: moves at least one group, and in practice the first round finds nothing).
-MAX_REPAIR_ROUNDS = 20
 SHOWN = 20
 
 
@@ -97,13 +94,19 @@ def split_file(
     group_of = np.empty(frame.height, dtype=np.int64)
     for index, members in enumerate(groups):
         group_of[members] = index
-    for _ in range(MAX_REPAIR_ROUNDS):
-        leaked = leaked_eval_rows(frame, in_eval, checks, config, str(train_out), str(eval_out))
-        if leaked.size == 0:
-            break
+    # Each round moves at least one group back, so this ends; usually after one round.
+    while (
+        leaked := leaked_eval_rows(frame, in_eval, checks, config, str(train_out), str(eval_out))
+    ).size:
         back = np.isin(group_of, group_of[leaked])
         summary.moved_back += int((back & in_eval).sum())
         in_eval &= ~back
+    if not in_eval.any():
+        raise ConfigError(
+            f"{path}: no leak-free eval split: every row drawn for eval shares a prompt, "
+            f"answer or long span with the training rows ({summary.moved_back:,} moved "
+            "back); the rows are near-copies of each other — run `ftaudit dedup` first"
+        )
     lines = frame.get_column("line").to_numpy()
     bad = unreadable_lines(dataset.load_findings)
     summary.unreadable = len(bad)

@@ -6,9 +6,10 @@ between eval rows and train rows: `eval_row` and `train_row` index the two table
 `side` says which text matched (`prompt`, `response` or `example`).
 
 What is not a leak. A text too short to be told from a coincidence (under `min_words`
-words of content), and a *generic* text: one that `generic_at` or more different
-counterparts share in train — a label ("positive") that many prompts map to, a canned
-answer, a stock instruction ("Write a poem.") with many answers. Matching one of those
+words of content), and a *generic* text: one that, with its near-copies, `generic_at`
+or more different counterparts share in train — a label ("positive") that many prompts
+map to, a canned answer, an answer template that differs only in an order number, a
+stock instruction ("Write a poem.") with many answers. Matching one of those
 says nothing about this eval row. An n-gram that recurs across many train texts or many
 eval texts is a template (a templated question's fixed wording), reported apart from a
 verbatim copy.
@@ -64,19 +65,28 @@ def content_words(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(_ROLE_PREFIX, "").str.count_matches(r"\w+")
 
 
-def generic_texts(train: pl.DataFrame, side: str, generic_at: int) -> pl.Series:
-    """Train texts of `side` that `generic_at` or more different counterparts share (the
-    answers of a prompt, the prompts of an answer): labels, canned answers, instructions."""
+def generic_rows(
+    train: pl.DataFrame, side: str, labels: npt.NDArray[np.int64], generic_at: int
+) -> npt.NDArray[np.bool_]:
+    """Train rows whose `side` text is generic: the text, with its near-copies (`labels`:
+    the near-duplicate cluster of each row's `side` text, -1 for none), goes with
+    `generic_at` or more different counterparts (answers of a prompt, prompts of an
+    answer). A label ("positive"), a canned answer, an answer template that differs only
+    in an order number, or a stock instruction ("Write a poem.") is generic."""
     if side not in ("prompt", "response"):
-        return pl.Series(side, [], dtype=pl.String)
+        return np.zeros(train.height, dtype=bool)
     other = "response" if side == "prompt" else "prompt"
-    counts = (
-        train.filter(pl.col(side) != "")
-        .group_by(side)
-        .agg(pl.col(other).n_unique().alias("others"))
-        .filter(pl.col("others") >= generic_at)
+    text = pl.col(side)
+    # Rows in no cluster group with their identical texts only.
+    group = (
+        pl.when(pl.col("label") >= 0)
+        .then(pl.col("label"))
+        .otherwise(text.rank("dense").cast(pl.Int64) + len(labels))
     )
-    return counts.get_column(side)
+    counted = train.select(text, pl.col(other), pl.Series("label", labels)).select(
+        (text != "") & (pl.col(other).n_unique().over(group) >= generic_at)
+    )
+    return counted.to_series().to_numpy()
 
 
 def _comparable(table: pl.DataFrame, side: str, leak: LeakFilter) -> pl.Expr:
@@ -96,30 +106,32 @@ def _empty_matches() -> pl.DataFrame:
 # --- exact --------------------------------------------------------------------------------
 
 
-def exact_matches(train: pl.DataFrame, evals: pl.DataFrame, leak: LeakFilter) -> pl.DataFrame:
-    """Eval rows whose normalized prompt or answer equals a train row's, per side.
+def exact_matches(
+    train: pl.DataFrame,
+    evals: pl.DataFrame,
+    leak: LeakFilter,
+    generic: dict[str, npt.NDArray[np.bool_]],
+) -> pl.DataFrame:
+    """Eval rows whose normalized prompt or answer equals a train row's, per side; train
+    rows whose text on that side is generic (`generic`, see generic_rows) never match.
 
     A hash join on the text itself (polars compares the strings of equal hashes), so a
     hash collision can never make a match.
     """
     found = []
     for side in ("prompt", "response"):
-        generic = generic_texts(train, side, leak.generic_at)
         queries = evals.filter(_comparable(evals, side, leak)).select(
             pl.col("row").alias("eval_row"), pl.col(side).alias("text")
         )
-        targets = train.filter(pl.col(side) != "").select(
+        specific = pl.Series(~generic[side]) & (train.get_column(side) != "")
+        targets = train.filter(specific).select(
             pl.col("row").alias("train_row"), pl.col(side).alias("text")
         )
-        matched = (
-            queries.filter(~pl.col("text").is_in(generic.implode()))
-            .join(targets, on="text")
-            .select(
-                "eval_row",
-                "train_row",
-                pl.lit(side).alias("side"),
-                pl.lit(1.0).alias("similarity"),
-            )
+        matched = queries.join(targets, on="text").select(
+            "eval_row",
+            "train_row",
+            pl.lit(side).alias("side"),
+            pl.lit(1.0).alias("similarity"),
         )
         found.append(matched)
     return pl.concat(found).cast(MATCH_SCHEMA).sort("eval_row", "side", "train_row")  # type: ignore[arg-type]
@@ -201,9 +213,11 @@ def near_matches(
     train: pl.DataFrame,
     evals: pl.DataFrame,
     leak: LeakFilter,
+    generic: npt.NDArray[np.bool_],
 ) -> pl.DataFrame:
     """Eval rows whose `side` text is a near-copy of a train row's (estimated Jaccard at
-    least the threshold), found by querying the train LSH index with the eval signatures.
+    least the threshold), found by querying the train LSH index with the eval signatures;
+    train rows whose `side` text is generic (see generic_rows) never match.
 
     `queries` are the eval signatures of `side` (one per distinct eval text); identical
     train or eval texts share one signature, and the matches are expanded to rows here.
@@ -218,15 +232,13 @@ def near_matches(
     if q.size == 0:
         return _empty_matches()
     pairs = pl.DataFrame({"eval_text": q, "train_text": t, "similarity": similarity})
-    generic = generic_texts(train, side, leak.generic_at)
-    if generic.len():
-        texts = train.get_column(side).gather(index.signed.first[t])
-        pairs = pairs.filter(~texts.is_in(generic.implode()))
+    specific = np.flatnonzero(~generic).astype(np.uint32)
     matched = (
         pairs.join(_rows_of(queries, "eval_row", "eval_text"), on="eval_text")
         .join(_rows_of(index.signed, "train_row", "train_text"), on="train_text")
         .filter(
             pl.col("eval_row").is_in(pl.Series(np.flatnonzero(usable), dtype=pl.UInt32).implode())
+            & pl.col("train_row").is_in(pl.Series(specific, dtype=pl.UInt32).implode())
         )
         .select("eval_row", "train_row", pl.lit(side).alias("side"), "similarity")
     )

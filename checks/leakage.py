@@ -299,9 +299,11 @@ class ExactOverlap(LeakCheck):
     two or more eval rows, carry — left out), against every train row's prompt and
     answer; reported per side. A prompt-only eval row (a benchmark question with no
     answer) is checked on its prompt. Not leaks: texts of fewer than `min_words` words,
-    and generic texts — an answer that `generic_at` (3) or more different train prompts
-    share (a label like "positive"), or a prompt that many different answers share (a
-    stock instruction). Each eval row counts once per file.
+    and generic texts — an answer that, with its near-copies (FT302's clusters of the
+    answer view), `generic_at` (3) or more different train prompts share (a label like
+    "positive", an answer template that differs only in an order number), or a prompt
+    that many different answers share (a stock instruction). Each eval row counts once
+    per file.
     Why it matters: an eval row the model was trained on measures memory, not skill;
     even a few inflate the score a team will act on.
     Example: eval line 7 "What is the refund window for annual plans?" equals train line
@@ -317,7 +319,9 @@ class ExactOverlap(LeakCheck):
     category = "exact"
 
     def matches(self, ctx: AuditContext) -> pl.DataFrame:
-        return exact_matches(ctx.comparison, ctx.eval_comparison, self.thresholds.leak_filter())
+        leak, params = self.thresholds.leak_filter(), near_duplicate_params(ctx)
+        generic = {side: ctx.generic_rows(side, params, leak.generic_at) for side in self.sides}
+        return exact_matches(ctx.comparison, ctx.eval_comparison, leak, generic)
 
 
 def near_duplicate_params(ctx: AuditContext) -> MinHashParams:
@@ -363,6 +367,7 @@ class NearDuplicateOverlap(LeakCheck):
                 ctx.comparison,
                 ctx.eval_comparison,
                 leak,
+                ctx.generic_rows(side, params, leak.generic_at),
             )
             for side in self.sides
         ]

@@ -144,3 +144,15 @@ def test_decontaminate_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     assert "removed 1 train row(s)" in out and "line 3: FT502" in out
     assert json.loads(lines_of(tmp_path / "c.jsonl")[0]) == train_rows[0]
+
+
+def test_split_of_near_copies_is_a_clear_error(tmp_path: Path) -> None:
+    answer = "Open Settings, choose Security and click Reset password to get a new link."
+    rows = [
+        chat(f"Reset password question {i}?", answer.replace("new", f"new {i}")) for i in range(2)
+    ]
+    rows += [chat("How do I reset my password please?", answer) for _ in range(2)]
+    source = write(tmp_path / "data.jsonl", rows[:3])
+    with pytest.raises(ConfigError, match="no leak-free eval split"):
+        split_file(source, tmp_path / "out", eval_fraction=0.3, seed=0, config=AuditConfig())
+    assert not (tmp_path / "out" / "eval.jsonl").exists()

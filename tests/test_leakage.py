@@ -327,3 +327,24 @@ def test_boilerplate_around_a_varying_slot_is_template_wording(tmp_path: Path) -
     assert leaked_lines(report, "FT504", "template") == set(range(1, 7))
     result = report.result("FT504")
     assert result is not None and result.status is Status.WARN
+
+
+def test_an_answer_template_with_varying_numbers_is_not_a_leak(tmp_path: Path) -> None:
+    corpus = Corpus(18)
+
+    def row(i: int) -> dict[str, Any]:
+        return chat(
+            " ".join(corpus.words(12, 25)) + "?",
+            f"Thank you for waiting. Your order number {1000 + i} has shipped today and "
+            "should arrive within three to five business days. The tracking link is in "
+            "the confirmation email we sent you.",
+        )
+
+    report = audit(
+        [write(tmp_path / "t.jsonl", [row(i) for i in range(60)])],
+        [write(tmp_path / "e.jsonl", [row(i) for i in range(60, 70)])],
+    )
+    for code in ("FT502", "FT503"):
+        result = report.result(code)
+        assert result is not None and result.status is Status.PASS, (code, result.summary)
+    assert leaked_lines(report, "FT504", "verbatim") == set()
