@@ -253,13 +253,15 @@ def ftaudit_work(name: str) -> tuple[Work, Reader]:
 
         def example_only(ctx: Any) -> dict[str, str]:
             params = near_duplicate_params(ctx)
+            leak = NearDuplicateOverlap().thresholds.leak_filter()
             found["matches"] = near_matches(
                 "example",
                 ctx.lsh_index("example", params),
                 ctx.signatures("example", params, split="eval"),
                 ctx.comparison,
                 ctx.eval_comparison,
-                NearDuplicateOverlap().thresholds.leak_filter(),
+                leak,
+                ctx.generic_rows("example", params, leak.generic_at),  # none: whole rows
             )
             return {}
 
