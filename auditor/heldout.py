@@ -235,8 +235,14 @@ def decontaminate_file(
                 summary.removed.setdefault(line, []).append(
                     (result.code, finding.file or "", finding.line, finding.path or "")
                 )
-    dataset_findings = load_dataset([path], keys=None).load_findings
-    bad = unreadable_lines(dataset_findings)
+    # The always-on FT0xx checks report the lines that hold no record.
+    bad = unreadable_lines(
+        f
+        for result in report.checks
+        if result.code.startswith("FT0")
+        for f in result.findings
+        if f.file == str(path)
+    )
     summary.unreadable = len(bad)
     summary.lines_written = write_lines(path, output, bad | set(summary.removed))
     return summary

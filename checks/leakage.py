@@ -162,8 +162,11 @@ class LeakCheck(Check):
             summary = f"no eval row is {self.what} of a train row"
         if soft_rows is not None and soft_rows.height:
             summary += f"; {soft_rows.height:,} eval row(s) share only template wording"
-        # Half the score is gone at the fail threshold, all of it at twice that.
+        # Half the score is gone at the fail threshold, all of it at twice that; template
+        # wording alone costs a little, as a warning should.
         score = 1.0 - min(1.0, worst / max(options.fail_above, 1e-9) / 2)
+        if status is Status.WARN and worst == 0.0:
+            score = min(score, 0.9)
         return self.result(status, score, summary, metrics, findings)
 
     def findings(self, ctx: AuditContext, leaks: pl.DataFrame, severity: Severity) -> list[Finding]:

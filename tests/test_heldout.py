@@ -156,3 +156,19 @@ def test_split_of_near_copies_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no leak-free eval split"):
         split_file(source, tmp_path / "out", eval_fraction=0.3, seed=0, config=AuditConfig())
     assert not (tmp_path / "out" / "eval.jsonl").exists()
+
+
+def test_decontaminate_leaves_out_unreadable_lines_and_keeps_the_rest(tmp_path: Path) -> None:
+    corpus = Corpus(19)
+    rows = [corpus.row() for _ in range(10)]
+    train = tmp_path / "train.jsonl"
+    lines = [json.dumps(row) for row in rows]
+    lines.insert(4, "{not json")
+    train.write_text("\n".join(lines) + "\n")
+    evals = write(tmp_path / "eval.jsonl", [rows[0]])
+    summary = decontaminate_file(
+        train, [evals], tmp_path / "c.jsonl", methods=["exact"], config=AuditConfig()
+    )
+    assert sorted(summary.removed) == [1] and summary.unreadable == 1
+    kept = [json.loads(line) for line in lines_of(tmp_path / "c.jsonl")]
+    assert kept == rows[1:]
