@@ -26,6 +26,16 @@ import polars as pl
 TEMPLATE_MIN_ROWS = 2
 
 
+#: The "role: " that formats.render puts before each turn; normalizing turns the line
+#: breaks between turns into spaces, so a prefix follows the start or a space.
+ROLE_PREFIX = r"(?:^|\s)(?:system|user|assistant|tool): "
+
+
+def without_roles(expr: pl.Expr) -> pl.Expr:
+    """A rendered view without its role prefixes (they are markup, not content)."""
+    return expr.str.replace_all(ROLE_PREFIX, " ").str.strip_chars()
+
+
 def normalized(expr: pl.Expr) -> pl.Expr:
     """NFKC, lower case, whitespace collapsed, trimmed; null becomes ""."""
     return (
@@ -37,23 +47,31 @@ def normalized(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def template_prompts(frame: pl.DataFrame) -> pl.Series:
-    """The system prompts of `frame` that are templates (carried by TEMPLATE_MIN_ROWS rows)."""
+def template_prompts(frame: pl.DataFrame, templates: bool = True) -> pl.Series:
+    """The system prompts of `frame` that are templates (carried by TEMPLATE_MIN_ROWS
+    rows), or with `templates=False` the ones that are not."""
     counts = frame.filter(pl.col("system").is_not_null() & (pl.col("system") != ""))
-    return counts.group_by("system").len().filter(pl.col("len") >= TEMPLATE_MIN_ROWS)["system"]
+    recurring = pl.col("len") >= TEMPLATE_MIN_ROWS
+    return counts.group_by("system").len().filter(recurring if templates else ~recurring)["system"]
 
 
-def comparison_views(frame: pl.DataFrame, templates: pl.Series | None = None) -> pl.DataFrame:
+def comparison_views(
+    frame: pl.DataFrame, templates: pl.Series | None = None, kept: pl.Series | None = None
+) -> pl.DataFrame:
     """One row per input row: `template`, then `prompt`, `response`, `example` normalized.
 
     `template` numbers the row's system prompt when it is a template (carried by at least
     TEMPLATE_MIN_ROWS rows, or one of `templates`; left out of the views) and is null
     otherwise. Exact-duplicate grouping keeps rows of different templates apart;
     near-duplicate comparison looks at the content alone. An eval split passes the train
-    split's templates, so a system prompt left out of train is left out of eval too.
+    split's templates, so a system prompt left out of train is left out of eval too, and
+    the train split's other system prompts as `kept`: one that train keeps as content
+    stays in eval's views however often eval repeats it, so the two sides still match.
     """
     system = pl.col("system")
     recurring = pl.len().over("system") >= TEMPLATE_MIN_ROWS
+    if kept is not None:
+        recurring = recurring & ~system.is_in(kept.implode())
     if templates is not None:
         recurring = recurring | system.is_in(templates.implode())
     is_template = system.is_not_null() & (system != "") & recurring
@@ -90,7 +108,9 @@ def _without_template(rendered: pl.Expr, template: pl.Expr) -> pl.Expr:
 SEPARATOR = "\x1f"
 
 
-def comparison_table(frame: pl.DataFrame, templates: pl.Series | None = None) -> pl.DataFrame:
+def comparison_table(
+    frame: pl.DataFrame, templates: pl.Series | None = None, kept: pl.Series | None = None
+) -> pl.DataFrame:
     """Per row: row (index), file, line, the normalized views, and a duplicate `key`.
 
     The key is the `example` view; a preference row adds its rejected answer (the same
@@ -112,7 +132,7 @@ def comparison_table(frame: pl.DataFrame, templates: pl.Series | None = None) ->
         .str.len_chars()
         .alias("response_chars"),
     )
-    table = pl.concat([base, comparison_views(frame, templates)], how="horizontal")
+    table = pl.concat([base, comparison_views(frame, templates, kept)], how="horizontal")
     example = pl.col("example")
     # Only rows whose key is not their example hold one: a full copy of every example
     # would cost as much memory as the example view itself (~90 MB per 100k chat rows).

@@ -75,7 +75,10 @@ class AuditContext:
         from auditor.comparison import comparison_table, template_prompts
 
         frame = self.dataset.eval if self.dataset.eval is not None else self.dataset.train[:0]
-        return comparison_table(frame, template_prompts(self.dataset.train))
+        train = self.dataset.train
+        return comparison_table(
+            frame, template_prompts(train), template_prompts(train, templates=False)
+        )
 
     @property
     def eval_files(self) -> list[str]:
@@ -169,20 +172,27 @@ class AuditContext:
         return index
 
     def generic_rows(
-        self, side: str, params: MinHashParams, generic_at: int
+        self, side: str, params: MinHashParams, generic_at: int, near: bool
     ) -> npt.NDArray[np.bool_]:
-        """Train rows whose `side` text is generic (auditor.leakage.generic_rows), judged
-        with the near-duplicate clusters FT302 measures on that view."""
+        """Train rows whose `side` text is generic (auditor.leakage.generic_rows): by the
+        identical text, or with `near` by FT302's near-duplicate clusters of that view."""
         from auditor.leakage import generic_rows
 
-        key = ("generic-rows", side, params, generic_at)
+        key = ("generic-rows", side, params if near else None, generic_at)
         if key not in self.artifacts:
-            labels = self.near_duplicates(side, params).labels if side != "example" else None
-            self.artifacts[key] = (
-                generic_rows(self.comparison, side, labels, generic_at)
-                if labels is not None
-                else np.zeros(self.train.height, dtype=bool)
-            )
+            labels = self.near_duplicates(side, params).labels if near else None
+            self.artifacts[key] = generic_rows(self.comparison, side, generic_at, labels)
+        mask: npt.NDArray[np.bool_] = self.artifacts[key]
+        return mask
+
+    def template_rows(self, side: str, params: MinHashParams, at: int) -> npt.NDArray[np.bool_]:
+        """Train rows in a near-duplicate cluster of `at`+ distinct texts on that view."""
+        from auditor.leakage import template_rows
+
+        key = ("template-rows", side, params, at)
+        if key not in self.artifacts:
+            labels = self.near_duplicates(side, params).labels
+            self.artifacts[key] = template_rows(labels, self.signatures(side, params).inverse, at)
         mask: npt.NDArray[np.bool_] = self.artifacts[key]
         return mask
 

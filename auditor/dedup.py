@@ -22,7 +22,12 @@ from auditor.config import ConfigError
 from auditor.dataset import load_dataset
 from auditor.formats import KeyMapping
 from auditor.minhash import MinHashParams, near_duplicate_clusters
-from auditor.remedy import refuse_overwrite, unreadable_lines, write_lines
+from auditor.remedy import (
+    refuse_overwrite,
+    require_one_record_per_line,
+    unreadable_lines,
+    write_lines,
+)
 
 #: How many removed lines `format_summary` lists.
 SHOWN_REMOVALS = 20
@@ -120,6 +125,7 @@ def dedup_file(
     refuse_overwrite(path, output)
     dataset = load_dataset([path], keys=keys)
     frame = dataset.train
+    require_one_record_per_line(path, frame.get_column("line").to_list())
     summary = DedupSummary(input=str(path), output=str(output), rows_read=frame.height)
     table = comparison_table(frame)
     clusters = [list(rows) for rows in exact_groups(table, DUPLICATE_KEY)["rows"].to_list()]

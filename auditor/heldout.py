@@ -22,7 +22,13 @@ from auditor.dedup import exact_groups, merge_clusters
 from auditor.engine import run_checks
 from auditor.minhash import MinHashParams, near_duplicate_clusters
 from auditor.registry import configured, select_checks
-from auditor.remedy import refuse_overwrite, unreadable_lines, write_lines
+from auditor.remedy import (
+    is_json_array,
+    refuse_overwrite,
+    require_one_record_per_line,
+    unreadable_lines,
+    write_lines,
+)
 
 #: The leakage checks a split must pass, and `decontaminate`'s methods.
 METHODS = {"exact": "FT502", "near": "FT503", "ngram": "FT504"}
@@ -85,6 +91,9 @@ def split_file(
 
     dataset = load_dataset([path], keys=key_mapping(config), max_line_bytes=config.max_line_bytes)
     frame = dataset.train
+    require_one_record_per_line(path, frame.get_column("line").to_list())
+    if frame.height < 2:
+        raise ConfigError(f"{path}: a split needs at least 2 readable rows, not {frame.height}")
     summary = SplitSummary(str(path), str(train_out), str(eval_out), rows=frame.height)
     groups = row_groups(frame, near_params(config))
     summary.groups = sum(1 for g in groups if len(g) > 1)
@@ -213,13 +222,17 @@ def decontaminate_file(
     refuse_overwrite(path, output)
     for eval_path in eval_paths:
         refuse_overwrite(Path(eval_path), output)
-    from auditor.api import audit
+    from auditor.api import audit, key_mapping
 
     codes = [METHODS[m] for m in methods]
     chosen = config.model_copy(
         update={"select": codes, "ignore": [], "extend_select": [], "max_findings": 0}
     )
     chosen = chosen.model_copy(update={"discover_eval": False})
+    if is_json_array(path):
+        # JSON Lines hold one record per line by construction; an array may not.
+        frame = load_dataset([path], keys=key_mapping(config)).train
+        require_one_record_per_line(path, frame.get_column("line").to_list())
     report = audit([path], list(eval_paths), chosen)
     summary = DecontaminationSummary(str(path), str(output))
     summary.rows_read = next((d.rows for d in report.datasets if d.split == "train"), 0)

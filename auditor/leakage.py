@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from auditor.comparison import without_roles
 from auditor.minhash import (
     MinHashParams,
     TextSignatures,
@@ -43,7 +44,6 @@ F64 = npt.NDArray[np.float64]
 #: The sides an exact or near match can be on, in report order.
 SIDES = ("prompt", "response", "example")
 #: What `formats.render` puts before each turn; not content when counting words.
-_ROLE_PREFIX = r"(?m)^(?:system|user|assistant|tool): "
 MATCH_SCHEMA = {
     "eval_row": pl.UInt32,
     "train_row": pl.UInt32,
@@ -61,32 +61,57 @@ class LeakFilter:
 
 
 def content_words(expr: pl.Expr) -> pl.Expr:
-    """Words of content in a normalized view (role prefixes are not content)."""
-    return expr.str.replace_all(_ROLE_PREFIX, "").str.count_matches(r"\w+")
+    """Words of content in a normalized view: role prefixes are not content, and a script
+    written without spaces (Chinese, Japanese, Thai) counts four characters as a word."""
+    content = without_roles(expr)
+    characters = content.str.replace_all(r"\s+", "").str.len_chars()
+    return pl.max_horizontal(content.str.count_matches(r"\w+"), characters // 4)
+
+
+#: A prompt this short can be a stock instruction ("Write a poem."); a longer one that
+#: several answers share is one question sampled several times, and still a leak.
+STOCK_PROMPT_WORDS = 12
 
 
 def generic_rows(
-    train: pl.DataFrame, side: str, labels: npt.NDArray[np.int64], generic_at: int
+    train: pl.DataFrame,
+    side: str,
+    generic_at: int,
+    labels: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Train rows whose `side` text is generic: the text, with its near-copies (`labels`:
-    the near-duplicate cluster of each row's `side` text, -1 for none), goes with
-    `generic_at` or more different counterparts (answers of a prompt, prompts of an
-    answer). A label ("positive"), a canned answer, an answer template that differs only
-    in an order number, or a stock instruction ("Write a poem.") is generic."""
+    """Train rows whose `side` text is generic: the text (with its near-copies, when
+    `labels` gives each row's near-duplicate cluster on that view, -1 for none) goes
+    with `generic_at` or more different counterparts. On the answer side: a label
+    ("positive"), a canned answer, an answer template that differs only in an order
+    number. On the prompt side, only a short one (STOCK_PROMPT_WORDS): a stock
+    instruction ("Write a poem.") with many answers."""
     if side not in ("prompt", "response"):
         return np.zeros(train.height, dtype=bool)
     other = "response" if side == "prompt" else "prompt"
     text = pl.col(side)
-    # Rows in no cluster group with their identical texts only.
-    group = (
-        pl.when(pl.col("label") >= 0)
-        .then(pl.col("label"))
-        .otherwise(text.rank("dense").cast(pl.Int64) + len(labels))
-    )
-    counted = train.select(text, pl.col(other), pl.Series("label", labels)).select(
-        (text != "") & (pl.col(other).n_unique().over(group) >= generic_at)
-    )
-    return counted.to_series().to_numpy()
+    group = text.rank("dense").cast(pl.Int64) + (0 if labels is None else len(labels))
+    if labels is not None:
+        # Rows in no cluster group with their identical texts only.
+        group = pl.when(pl.col("label") >= 0).then(pl.col("label")).otherwise(group)
+    columns: list[pl.Expr | pl.Series] = [text, pl.col(other)]
+    if labels is not None:
+        columns.append(pl.Series("label", labels))
+    generic = (text != "") & (pl.col(other).n_unique().over(group) >= generic_at)
+    if side == "prompt":
+        generic = generic & (content_words(text) < STOCK_PROMPT_WORDS)
+    return train.select(*columns).select(generic).to_series().to_numpy()
+
+
+def template_rows(
+    labels: npt.NDArray[np.int64], inverse: npt.NDArray[np.int64], at: int
+) -> npt.NDArray[np.bool_]:
+    """Rows whose near-duplicate cluster holds `at` or more distinct texts: one template
+    filled with many different contents, not one example copied."""
+    if labels.size == 0:
+        return np.zeros(0, dtype=bool)
+    frame = pl.DataFrame({"label": labels, "text": inverse})
+    distinct = pl.col("text").n_unique().over("label")
+    return frame.select((pl.col("label") >= 0) & (distinct >= at)).to_series().to_numpy()
 
 
 def _comparable(table: pl.DataFrame, side: str, leak: LeakFilter) -> pl.Expr:
@@ -112,18 +137,20 @@ def exact_matches(
     leak: LeakFilter,
     generic: dict[str, npt.NDArray[np.bool_]],
 ) -> pl.DataFrame:
-    """Eval rows whose normalized prompt or answer equals a train row's, per side; train
-    rows whose text on that side is generic (`generic`, see generic_rows) never match.
+    """Eval rows whose normalized prompt, answer or whole example equals a train row's, per
+    side; train rows whose text on that side is generic (`generic`, see generic_rows)
+    never match. An identical whole example is always a leak.
 
     A hash join on the text itself (polars compares the strings of equal hashes), so a
     hash collision can never make a match.
     """
     found = []
-    for side in ("prompt", "response"):
+    for side in SIDES:
         queries = evals.filter(_comparable(evals, side, leak)).select(
             pl.col("row").alias("eval_row"), pl.col(side).alias("text")
         )
-        specific = pl.Series(~generic[side]) & (train.get_column(side) != "")
+        specific = pl.Series(~generic.get(side, np.zeros(train.height, dtype=bool)))
+        specific = specific & (train.get_column(side) != "")
         targets = train.filter(specific).select(
             pl.col("row").alias("train_row"), pl.col(side).alias("text")
         )

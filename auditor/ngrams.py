@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from auditor.comparison import ROLE_PREFIX, without_roles
 from auditor.minhash import distinct_texts, word_tokens
 
 U64 = npt.NDArray[np.uint64]
@@ -150,6 +151,11 @@ class HashSet:
         return found
 
 
+def content_of(texts: pl.Series) -> pl.Series:
+    """Texts without role prefixes: "user" must not join the words of a short question."""
+    return texts.to_frame("t").select(without_roles(pl.col("t"))).to_series()
+
+
 def eval_ngrams(evals: pl.DataFrame, params: NgramParams) -> pl.DataFrame:
     """Every n-gram of every eval prompt and answer (GRAM_SCHEMA; `side` is its index in
     SIDES, `text_id` numbers distinct texts, so duplicated eval rows count once).
@@ -161,7 +167,7 @@ def eval_ngrams(evals: pl.DataFrame, params: NgramParams) -> pl.DataFrame:
     text_ids = texts.rank("dense").cast(pl.UInt32).to_numpy().reshape(len(SIDES), -1)
     parts = []
     for code, side in enumerate(SIDES):
-        tokens, lengths = word_tokens(evals.get_column(side))
+        tokens, lengths = word_tokens(content_of(evals.get_column(side)))
         rolling = RollingHashes(tokens, lengths)
         sizes = np.minimum(lengths, params.n)
         for n in sorted({*np.unique(sizes[sizes >= params.min_n]).tolist(), params.min_n}):
@@ -197,7 +203,7 @@ def train_hits(
     pair_parts: list[pl.DataFrame] = []
     for lo in range(0, len(distinct), params.batch_texts):
         batch = texts.gather(distinct[lo : lo + params.batch_texts])
-        rolling = RollingHashes(*word_tokens(batch))
+        rolling = RollingHashes(*word_tokens(content_of(batch)))
         for n, members in sets.items():
             hashes, doc, _ = rolling.windows(n)
             hit = members.contains(hashes)
@@ -278,7 +284,7 @@ def _boilerplate_words(
     in the flat word array of the side, the running count of boilerplate words)."""
     out: dict[int, tuple[I64, I64]] = {}
     for code, side in enumerate(SIDES):
-        lengths = word_tokens(evals.get_column(side))[1]
+        lengths = word_tokens(content_of(evals.get_column(side)))[1]
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         mine = recurring.filter(pl.col("side") == code)
         marks = np.zeros(int(offsets[-1]) + 1, dtype=np.int64)
@@ -367,5 +373,6 @@ def _longest_runs(shared: pl.DataFrame) -> pl.DataFrame:
 
 def span_text(text: str, start: int, words: int) -> str:
     """The words [start, start + words) of a normalized text, split as word_tokens does."""
-    tokens = [t for t in re.split(r"[!-/:-@\[-`{-~\s]+", text.lower()) if t]
+    content = re.sub(ROLE_PREFIX, " ", text)
+    tokens = [t for t in re.split(r"[!-/:-@\[-`{-~\s]+", content.lower()) if t]
     return " ".join(tokens[start : start + words])

@@ -27,6 +27,27 @@ def refuse_overwrite(path: Path, output: Path) -> None:
         raise ConfigError(f"{output}: its folder does not exist")
 
 
+def is_json_array(path: Path) -> bool:
+    """Whether `path` holds one top-level JSON array (plain or gzip-compressed)."""
+    with path.open("rb") as handle:
+        compressed = handle.read(2) == GZIP_MAGIC
+    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
+        return _is_json_array(handle.read(8192), path)
+
+
+def require_one_record_per_line(path: Path, lines: Iterable[int]) -> None:
+    """ConfigError when records share a line (a `.json` array written on one line): the
+    remedies name rows by their line, and would copy or drop the wrong ones."""
+    seen: set[int] = set()
+    for line in lines:
+        if line in seen:
+            raise ConfigError(
+                f"{path}:{line}: several records start on this line (a JSON array on one "
+                "line?); write one record per line (JSON Lines) first"
+            )
+        seen.add(line)
+
+
 def unreadable_lines(findings: Iterable[Finding]) -> set[int]:
     """Lines that hold no record: FT0xx errors and blank lines (left out of every output)."""
     return {
@@ -53,9 +74,7 @@ def kept_bytes(path: Path, drop: set[int], keep: set[int] | None = None) -> tupl
     each ending in a newline."""
     with path.open("rb") as handle:
         compressed = handle.read(2) == GZIP_MAGIC
-    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
-        head = handle.read(8192)
-    if _is_json_array(head, path):
+    if is_json_array(path):
         return _kept_array_elements(path, compressed, drop, keep)
     parts: list[bytes] = []
     with gzip.open(path, "rb") if compressed else path.open("rb") as handle:

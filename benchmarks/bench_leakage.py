@@ -261,7 +261,7 @@ def ftaudit_work(name: str) -> tuple[Work, Reader]:
                 ctx.comparison,
                 ctx.eval_comparison,
                 leak,
-                ctx.generic_rows("example", params, leak.generic_at),  # none: whole rows
+                np.zeros(ctx.train.height, dtype=bool),  # no generic whole rows
             )
             return {}
 

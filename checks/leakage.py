@@ -320,10 +320,14 @@ class ExactOverlap(LeakCheck):
     name = "exact-overlap"
     what = "an exact copy"
     category = "exact"
+    sides = ("prompt", "response", "example")
 
     def matches(self, ctx: AuditContext) -> pl.DataFrame:
         leak, params = self.thresholds.leak_filter(), near_duplicate_params(ctx)
-        generic = {side: ctx.generic_rows(side, params, leak.generic_at) for side in self.sides}
+        generic = {
+            side: ctx.generic_rows(side, params, leak.generic_at, near=False)
+            for side in ("prompt", "response")
+        }
         return exact_matches(ctx.comparison, ctx.eval_comparison, leak, generic)
 
 
@@ -343,14 +347,19 @@ class NearDuplicateOverlap(LeakCheck):
     FT302 is configured otherwise); a candidate counts when its estimated Jaccard
     reaches the threshold. One index and many queries: the train side is signed and
     indexed once per audit, whatever the number of eval files. A prompt-only eval row is
-    checked on its prompt. Texts under `min_words` words and generic texts (see FT502)
-    are not leaks. Exact copies match too (similarity 1.0).
+    checked on its prompt. Texts under `min_words` words and generic texts (see FT502;
+    here judged with FT302's near-duplicate clusters) are not leaks. A match with a train
+    row whose cluster holds `template_cluster` (10) or more distinct texts — one
+    template filled with many contents, where a near-copy may be a coincidence of the
+    template — warns for review (category `template`) and never fails. Exact copies
+    match too (similarity 1.0).
     Why it matters: a lightly edited copy (a changed name, a reworded sentence) is as much
     a leak as an exact one; exact matching alone misses it.
     Example: eval "How do I reset my password on the app?" and train "how can I reset my
     password in the app" with the same answer.
-    Options: `warn_above` (0.0), `fail_above` (0.01), `min_words` (3), `generic_at` (3);
-    the MinHash settings are FT302's (`[tool.ftaudit.checks.FT302]`).
+    Options: `warn_above` (0.0), `fail_above` (0.01), `min_words` (3), `generic_at` (3),
+    `template_cluster` (10); the MinHash settings are FT302's
+    (`[tool.ftaudit.checks.FT302]`).
     """
 
     code = "FT503"
@@ -358,6 +367,40 @@ class NearDuplicateOverlap(LeakCheck):
     what = "a near-copy"
     category = "near"
     sides = ("prompt", "response", "example")
+
+    class Options(LeakOptions):
+        template_cluster: int = Field(
+            10, ge=2, description="a near-duplicate cluster of this many texts is a template"
+        )
+
+    def run(self, ctx: AuditContext) -> CheckResult:
+        if not ctx.eval_files:
+            return self.skipped(NO_EVAL)
+        if ctx.train.is_empty():
+            return self.skipped("no training rows")
+        assert isinstance(self.options, self.Options)
+        params, at = near_duplicate_params(ctx), self.options.template_cluster
+        matches = self.matches(ctx)
+        templated = pl.concat(
+            [
+                pl.DataFrame(
+                    {
+                        "side": side,
+                        "train_row": np.flatnonzero(ctx.template_rows(side, params, at)),
+                    },
+                    schema={"side": pl.String, "train_row": pl.UInt32},
+                )
+                for side in self.sides
+            ]
+        )
+        template = matches.join(templated, on=["side", "train_row"], how="semi")
+        leaks = matches.join(templated, on=["side", "train_row"], how="anti")
+        return self.judge(
+            ctx,
+            leaks,
+            self.side_metrics(leaks),
+            warn_only=template.with_columns(kind=pl.lit("template")),
+        )
 
     def matches(self, ctx: AuditContext) -> pl.DataFrame:
         params = near_duplicate_params(ctx)
@@ -370,7 +413,7 @@ class NearDuplicateOverlap(LeakCheck):
                 ctx.comparison,
                 ctx.eval_comparison,
                 leak,
-                ctx.generic_rows(side, params, leak.generic_at),
+                ctx.generic_rows(side, params, leak.generic_at, near=True),
             )
             for side in self.sides
         ]
@@ -379,7 +422,10 @@ class NearDuplicateOverlap(LeakCheck):
     def message(self, record: dict[str, object], sides: list[str], lines: list[int]) -> str:
         similarity = record["similarity"]
         assert isinstance(similarity, float)
-        return super().message(record, sides, lines) + f", estimated Jaccard {similarity:.2f}"
+        text = super().message(record, sides, lines) + f", estimated Jaccard {similarity:.2f}"
+        if record.get("kind") == "template":
+            text += "; those train rows are one template filled many ways, so review it"
+        return text
 
 
 class NgramOptions(LeakOptions):

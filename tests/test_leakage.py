@@ -112,7 +112,7 @@ def test_findings_name_both_sides(planted: tuple[Path, Path, dict[str, int]]) ->
     copy = next(f for f in exact.findings if f.line == lines["exact"])
     assert copy.file == str(evals) and copy.related_file == str(train)
     assert copy.related_lines == [11]
-    assert copy.path == "prompt, response"
+    assert copy.path == "example, prompt, response"
     assert copy.excerpt and copy.related_excerpt
     benchmark = next(f for f in exact.findings if f.line == lines["benchmark"])
     assert benchmark.path == "prompt" and benchmark.related_lines == [121]
