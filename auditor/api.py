@@ -75,10 +75,11 @@ def audit(
 
 
 def eval_files_beside(train_paths: Sequence[Path]) -> list[Path]:
-    """Held-out split files beside the training files (see auditor.splits)."""
+    """Held-out split files beside the training files (see auditor.splits); empty ones are
+    passed over, since nobody named them (a named empty file is still an error)."""
     from auditor.splits import sibling_eval_files
 
-    return sibling_eval_files(train_paths)
+    return [p for p in sibling_eval_files(train_paths) if p.stat().st_size > 0]
 
 
 def key_mapping(config: AuditConfig) -> KeyMapping | None:

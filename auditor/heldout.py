@@ -29,6 +29,7 @@ from auditor.remedy import (
     unreadable_lines,
     write_lines,
 )
+from auditor.report import Report
 
 #: The leakage checks a split must pass, and `decontaminate`'s methods.
 METHODS = {"exact": "FT502", "near": "FT503", "ngram": "FT504"}
@@ -99,6 +100,13 @@ def split_file(
     summary.groups = sum(1 for g in groups if len(g) > 1)
     summary.grouped_rows = sum(len(g) for g in groups if len(g) > 1)
     in_eval = draw_eval(groups, frame.height, eval_fraction, seed)
+    if not in_eval.any():
+        smallest = min(len(g) for g in groups)
+        raise ConfigError(
+            f"{path}: cannot draw {eval_fraction:.0%} of {frame.height:,} rows for eval: the "
+            f"smallest group of duplicates holds {smallest:,} rows; raise --eval-fraction "
+            "or run `ftaudit dedup` first"
+        )
     checks = leak_checks(config, list(METHODS.values()))
     group_of = np.empty(frame.height, dtype=np.int64)
     for index, members in enumerate(groups):
@@ -144,8 +152,9 @@ def row_groups(frame: pl.DataFrame, params: MinHashParams) -> list[list[int]]:
 
 
 def draw_eval(groups: list[list[int]], rows: int, fraction: float, seed: int) -> np.ndarray:
-    """Eval membership: whole groups in a seeded order, until `fraction` of rows is eval."""
-    target = max(1, round(fraction * rows)) if rows > 1 else 0
+    """Eval membership: whole groups in a seeded order, until `fraction` of rows is eval;
+    at least one row stays in train."""
+    target = min(max(1, round(fraction * rows)), rows - 1) if rows > 1 else 0
     in_eval = np.zeros(rows, dtype=bool)
     taken = 0
     for index in np.random.default_rng(seed).permutation(len(groups)):
@@ -191,6 +200,10 @@ def leaked_eval_rows(
 # --- decontaminate --------------------------------------------------------------------------
 
 
+#: Why a train line was removed: (check code, eval file, eval line, side).
+Reason = tuple[str, str, int, str]
+
+
 @dataclass
 class DecontaminationSummary:
     input: str
@@ -198,7 +211,7 @@ class DecontaminationSummary:
     rows_read: int = 0
     lines_written: int = 0
     #: Removed train line → why: (code, eval file, eval line, side).
-    removed: dict[int, list[tuple[str, str, int, str]]] = field(default_factory=dict)
+    removed: dict[int, list[Reason]] = field(default_factory=dict)
     unreadable: int = 0
 
 
@@ -236,18 +249,7 @@ def decontaminate_file(
     report = audit([path], list(eval_paths), chosen)
     summary = DecontaminationSummary(str(path), str(output))
     summary.rows_read = next((d.rows for d in report.datasets if d.split == "train"), 0)
-    for result in report.checks:
-        if result.code not in codes:
-            continue
-        for finding in result.findings:
-            if finding.category == "template" or finding.line is None:
-                continue
-            if finding.related_file not in (None, str(path)):
-                continue
-            for line in finding.related_lines:
-                summary.removed.setdefault(line, []).append(
-                    (result.code, finding.file or "", finding.line, finding.path or "")
-                )
+    record_leaks(report, codes, str(path), summary.removed)
     # The always-on FT0xx checks report the lines that hold no record.
     bad = unreadable_lines(
         f
@@ -259,6 +261,24 @@ def decontaminate_file(
     summary.unreadable = len(bad)
     summary.lines_written = write_lines(path, output, bad | set(summary.removed))
     return summary
+
+
+def record_leaks(
+    report: Report, codes: Sequence[str], path: str, removed: dict[int, list[Reason]]
+) -> None:
+    """Add the train lines that `codes` found leaked (template overlaps are not leaks)."""
+    for result in report.checks:
+        if result.code not in codes:
+            continue
+        for finding in result.findings:
+            if finding.category == "template" or finding.line is None:
+                continue
+            if finding.related_file not in (None, path):
+                continue
+            for line in finding.related_lines:
+                removed.setdefault(line, []).append(
+                    (result.code, finding.file or "", finding.line, finding.path or "")
+                )
 
 
 def format_decontamination(summary: DecontaminationSummary) -> str:

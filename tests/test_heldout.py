@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -172,3 +173,47 @@ def test_decontaminate_leaves_out_unreadable_lines_and_keeps_the_rest(tmp_path: 
     assert sorted(summary.removed) == [1] and summary.unreadable == 1
     kept = [json.loads(line) for line in lines_of(tmp_path / "c.jsonl")]
     assert kept == rows[1:]
+
+
+def test_remedies_refuse_a_json_array_on_one_line(tmp_path: Path) -> None:
+    corpus = Corpus(24)
+    source = tmp_path / "arr.json"
+    source.write_text(json.dumps([corpus.row() for _ in range(6)]))
+    evals = write(tmp_path / "e.jsonl", [corpus.row()])
+    for args in (
+        ["split", str(source), "-o", str(tmp_path / "out")],
+        ["decontaminate", str(source), "--eval", str(evals), "-o", str(tmp_path / "c.jsonl")],
+        ["dedup", str(source), "-o", str(tmp_path / "d.jsonl")],
+    ):
+        assert main(args) == 2, args
+    assert not (tmp_path / "c.jsonl").exists() and not (tmp_path / "d.jsonl").exists()
+
+
+def test_split_keeps_a_train_row_and_names_groups_too_big(tmp_path: Path) -> None:
+    corpus = Corpus(25)
+    rows = [corpus.row() for _ in range(10)]
+    summary = split_file(
+        write(tmp_path / "a.jsonl", rows),
+        tmp_path / "o1",
+        eval_fraction=0.99,
+        seed=0,
+        config=AuditConfig(),
+    )
+    assert summary.train_rows >= 1 and summary.eval_rows >= 1
+    copies = [row for row in rows[:2] for _ in range(10)]
+    with pytest.raises(ConfigError, match="smallest group of duplicates holds 10 rows"):
+        split_file(
+            write(tmp_path / "b.jsonl", copies),
+            tmp_path / "o2",
+            eval_fraction=0.05,
+            seed=0,
+            config=AuditConfig(),
+        )
+
+
+def test_outputs_are_readable_like_plain_files(tmp_path: Path) -> None:
+    source = write(tmp_path / "data.jsonl", leaky_dataset()[:40])
+    summary = split_file(source, tmp_path / "out", eval_fraction=0.2, seed=0, config=AuditConfig())
+    umask = os.umask(0)
+    os.umask(umask)
+    assert Path(summary.eval_output).stat().st_mode & 0o777 == 0o666 & ~umask

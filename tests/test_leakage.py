@@ -11,6 +11,7 @@ import pytest
 
 from auditor import AuditConfig, audit
 from auditor.check import Status
+from auditor.heldout import decontaminate_file
 from auditor.report import Report
 from tests.test_minhash import edited, vocabulary, zipf_text
 
@@ -348,3 +349,69 @@ def test_an_answer_template_with_varying_numbers_is_not_a_leak(tmp_path: Path) -
         result = report.result(code)
         assert result is not None and result.status is Status.PASS, (code, result.summary)
     assert leaked_lines(report, "FT504", "verbatim") == set()
+
+
+def test_review_cases_that_are_leaks(tmp_path: Path) -> None:
+    corpus = Corpus(20)
+    question = " ".join(corpus.words(24, 30)) + "?"
+    short = "which river flows through the ancient city of baghdad today"
+    cjk = "请问第七号订单的退款政策是什么以及需要多久"
+    persona = "You are the concierge of the Harbour Hotel, answering guests briefly."
+    train_rows = [corpus.row() for _ in range(20)]
+    # One question sampled three times with different answers (rejection sampling).
+    train_rows += [chat(question, " ".join(corpus.words(30, 40))) for _ in range(3)]
+    train_rows.append(chat("geography notes", f"Notes: {short}. It is the Tigris."))
+    train_rows.append(chat(cjk, "七天内可以退款。"))
+    train_rows.append(chat("What time is breakfast served on Sundays?", "From 7 to 11.", persona))
+    eval_rows = [
+        chat(question, " ".join(corpus.words(30, 40))),  # 1
+        {"question": short},  # 2
+        {"question": cjk},  # 3
+        chat("What time is breakfast served on Sundays?", "At seven.", persona),  # 4
+        chat("Is there parking at the hotel for guests?", "Yes, in the garage.", persona),  # 5
+        chat("hi", "hello"),  # 6: too short to be a leak
+    ]
+    report = audit(
+        [write(tmp_path / "t.jsonl", train_rows)], [write(tmp_path / "e.jsonl", eval_rows)]
+    )
+    assert leaked_lines(report, "FT502") == {1, 3, 4}
+    assert 2 in leaked_lines(report, "FT504", "verbatim")
+    for code in ("FT502", "FT503", "FT504"):
+        assert 6 not in leaked_lines(report, code), code
+
+
+def test_a_short_varying_part_in_a_long_template_is_reviewed_not_failed(tmp_path: Path) -> None:
+    corpus = Corpus(21)
+    instruction = (
+        "You will read a short customer review of a product from our online store. Decide "
+        "whether the overall sentiment of the customer is positive or negative, then answer."
+    )
+    rows = [
+        chat(
+            f"{instruction} Review: {' '.join(corpus.words(5, 7))}", ["positive", "negative"][i % 2]
+        )
+        for i in range(400)
+    ]
+    train = write(tmp_path / "t.jsonl", rows[:300])
+    evals = write(tmp_path / "e.jsonl", rows[300:])
+    report = audit([train], [evals])
+    for code in ("FT502", "FT503", "FT504"):
+        result = report.result(code)
+        assert result is not None and result.status is not Status.FAIL, (code, result.summary)
+    summary = decontaminate_file(
+        train,
+        [evals],
+        tmp_path / "c.jsonl",
+        methods=["exact", "near", "ngram"],
+        config=AuditConfig(),
+    )
+    assert len(summary.removed) < 15  # only rows whose review words really coincide
+
+
+def test_an_empty_sibling_split_is_passed_over(tmp_path: Path) -> None:
+    corpus = Corpus(26)
+    train = write(tmp_path / "train.jsonl", [corpus.row() for _ in range(4)])
+    (tmp_path / "valid.jsonl").write_text("")
+    test = write(tmp_path / "test.jsonl", [corpus.row()])
+    report = audit([train])
+    assert [d.path for d in report.datasets if d.split == "eval"] == [str(test)]
