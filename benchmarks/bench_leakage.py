@@ -171,18 +171,10 @@ def make_data(args: argparse.Namespace) -> tuple[Path, Path, Path]:
 
 
 def peak_rss_mb() -> float:
-    """This process's own peak RSS in MiB (VmHWM; ru_maxrss survives exec on Linux)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
+    """This process's own peak RSS in MiB (bench_load's reading: VmHWM on Linux)."""
+    from bench_load import peak_rss_mb as reading
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    return reading()
 
 
 def shingles(text: str) -> list[bytes]:

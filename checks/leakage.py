@@ -26,10 +26,10 @@ from auditor.check import (
     status_from_rate,
 )
 from auditor.context import AuditContext
+from auditor.heldout import near_params
 from auditor.leakage import LeakFilter, content_words, exact_matches, near_matches
 from auditor.minhash import MinHashParams
 from auditor.ngrams import NgramParams, span_text
-from auditor.registry import configured
 from checks.common import clip
 
 MATCH_COLUMNS = ("eval_row", "train_row", "side", "similarity")
@@ -333,9 +333,7 @@ class ExactOverlap(LeakCheck):
 
 def near_duplicate_params(ctx: AuditContext) -> MinHashParams:
     """FT302's configured MinHash settings (the same signatures serve both checks)."""
-    check = configured("FT302", ctx.config)
-    params = check.minhash_params() if check is not None else None
-    return params or MinHashParams()
+    return near_params(ctx.config)
 
 
 class NearDuplicateOverlap(LeakCheck):
