@@ -60,6 +60,8 @@ class LeakCheck(Check):
     category = "leak"
     #: The sides a match can be on, for the per-side metrics.
     sides: tuple[str, ...] = ("prompt", "response")
+    #: What the summary calls eval rows with only warn-only matches.
+    soft_what = "share only template wording"
 
     class Options(LeakOptions):
         pass
@@ -161,7 +163,7 @@ class LeakCheck(Check):
         else:
             summary = f"no eval row is {self.what} of a train row"
         if soft_rows is not None and soft_rows.height:
-            summary += f"; {soft_rows.height:,} eval row(s) share only template wording"
+            summary += f"; {soft_rows.height:,} eval row(s) {self.soft_what}"
         # Half the score is gone at the fail threshold, all of it at twice that; template
         # wording alone costs a little, as a warning should.
         score = 1.0 - min(1.0, worst / max(options.fail_above, 1e-9) / 2)
@@ -364,6 +366,7 @@ class NearDuplicateOverlap(LeakCheck):
     name = "near-duplicate-overlap"
     what = "a near-copy"
     category = "near"
+    soft_what = "match only a template filled many ways (review them)"
     sides = ("prompt", "response", "example")
 
     class Options(LeakOptions):
