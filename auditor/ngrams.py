@@ -156,9 +156,10 @@ def content_of(texts: pl.Series) -> pl.Series:
     return texts.to_frame("t").select(without_roles(pl.col("t"))).to_series()
 
 
-def eval_ngrams(evals: pl.DataFrame, params: NgramParams) -> pl.DataFrame:
+def eval_ngrams(evals: pl.DataFrame, params: NgramParams) -> tuple[pl.DataFrame, list[I64]]:
     """Every n-gram of every eval prompt and answer (GRAM_SCHEMA; `side` is its index in
-    SIDES, `text_id` numbers distinct texts, so duplicated eval rows count once).
+    SIDES, `text_id` numbers distinct texts, so duplicated eval rows count once), and the
+    words per text of each side.
 
     `match`: the n-gram is of the text's own size, min(n, words), and can be a copy; the
     `min_n`-word windows of longer texts are there to find boilerplate words.
@@ -166,8 +167,10 @@ def eval_ngrams(evals: pl.DataFrame, params: NgramParams) -> pl.DataFrame:
     texts = pl.concat([evals.get_column(side) for side in SIDES])
     text_ids = texts.rank("dense").cast(pl.UInt32).to_numpy().reshape(len(SIDES), -1)
     parts = []
+    side_lengths = []
     for code, side in enumerate(SIDES):
         tokens, lengths = word_tokens(content_of(evals.get_column(side)))
+        side_lengths.append(lengths)
         rolling = RollingHashes(tokens, lengths)
         sizes = np.minimum(lengths, params.n)
         for n in sorted({*np.unique(sizes[sizes >= params.min_n]).tolist(), params.min_n}):
@@ -189,7 +192,8 @@ def eval_ngrams(evals: pl.DataFrame, params: NgramParams) -> pl.DataFrame:
                     schema=GRAM_SCHEMA,
                 )
             )
-    return pl.concat(parts) if parts else pl.DataFrame(schema=GRAM_SCHEMA)
+    grams = pl.concat(parts) if parts else pl.DataFrame(schema=GRAM_SCHEMA)
+    return grams, side_lengths
 
 
 def train_hits(
@@ -238,7 +242,7 @@ def ngram_hits(train: pl.DataFrame, evals: pl.DataFrame, params: NgramParams) ->
     `train` and `evals` are comparison tables (auditor.comparison); the train side is
     compared by its `example` view, so a span anywhere in a train row counts.
     """
-    grams = eval_ngrams(evals, params)
+    grams, side_lengths = eval_ngrams(evals, params)
     # Distinct train texts: identical rows are one text (they share every n-gram).
     examples = train.get_column("example")
     first, inverse = distinct_texts(examples)
@@ -262,7 +266,9 @@ def ngram_hits(train: pl.DataFrame, evals: pl.DataFrame, params: NgramParams) ->
             ).select("hash"),
         ]
     )
-    covered = _boilerplate_words(windows.join(recurring, on="hash", how="semi"), evals, params)
+    covered = _boilerplate_words(
+        windows.join(recurring, on="hash", how="semi"), side_lengths, params
+    )
     shared = _judged(grams.filter(pl.col("match")).join(counts, on=["n", "hash"]), covered)
     side_name = pl.col("side").replace_strict(dict(enumerate(SIDES)), return_dtype=pl.String)
     hit_pairs = (
@@ -278,13 +284,12 @@ def ngram_hits(train: pl.DataFrame, evals: pl.DataFrame, params: NgramParams) ->
 
 
 def _boilerplate_words(
-    recurring: pl.DataFrame, evals: pl.DataFrame, params: NgramParams
+    recurring: pl.DataFrame, side_lengths: list[I64], params: NgramParams
 ) -> dict[int, tuple[I64, I64]]:
     """Per side code, from the recurring `min_n`-word windows: (each eval row's first word
     in the flat word array of the side, the running count of boilerplate words)."""
     out: dict[int, tuple[I64, I64]] = {}
-    for code, side in enumerate(SIDES):
-        lengths = word_tokens(content_of(evals.get_column(side)))[1]
+    for code, lengths in enumerate(side_lengths):
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         mine = recurring.filter(pl.col("side") == code)
         marks = np.zeros(int(offsets[-1]) + 1, dtype=np.int64)
