@@ -9,10 +9,12 @@ from pathlib import Path
 from auditor.config import AuditConfig
 from auditor.context import AuditContext
 from auditor.dataset import Progress, load_dataset
+from auditor.embeddings import Embedder
 from auditor.engine import CheckProgress, run_checks
 from auditor.formats import KeyMapping
 from auditor.registry import select_checks
-from auditor.report import DatasetInfo, Report, TaskInfo
+from auditor.report import DatasetInfo, EmbeddingInfo, Report, TaskInfo
+from auditor.semantic import EmbedProgress
 from auditor.tokens import load_tokenizer
 from auditor.verdict import decide
 
@@ -31,9 +33,12 @@ def audit(
     *,
     on_rows: Progress | None = None,
     on_check: CheckProgress | None = None,
+    on_embed: EmbedProgress | None = None,
+    embedder: Embedder | None = None,
 ) -> Report:
     """Audit training files (and held-out eval files) and return the Report.
 
+    `embedder` replaces the configured sentence encoder (tests use a small stub).
     Raises auditor.io.InputError for a file that cannot be audited at all and
     auditor.config.ConfigError for a bad configuration.
     """
@@ -54,7 +59,9 @@ def audit(
         max_line_bytes=config.max_line_bytes,
         progress=on_rows,
     )
-    ctx = AuditContext(dataset, config, tokenizer=tokenizer, checks=checks)
+    ctx = AuditContext(
+        dataset, config, tokenizer=tokenizer, checks=checks, embedder=embedder, on_embed=on_embed
+    )
     results = run_checks(ctx, checks, on_check)
     task = ctx.__dict__.get("task")
     tokens = ctx.__dict__.get("tokens")
@@ -71,7 +78,18 @@ def audit(
         else None,
         tokenizer=tokens.tokenizer_name if tokens is not None else None,
         selected=[c.code for c in checks],
+        embeddings=embedding_info(ctx),
     )
+
+
+def embedding_info(ctx: AuditContext) -> EmbeddingInfo | None:
+    """What the embedding checks embedded, if any ran (None when none asked)."""
+    from auditor.embeddings import EmbeddingsUnavailable
+
+    value = ctx.artifacts.get("embeddings")
+    if value is None or isinstance(value, EmbeddingsUnavailable):
+        return None
+    return EmbeddingInfo(**vars(value.run))
 
 
 def eval_files_beside(train_paths: Sequence[Path]) -> list[Path]:

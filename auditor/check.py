@@ -35,6 +35,11 @@ class Metric(BaseModel):
     fail_at: float | None = None
     unit: str | None = None
     note: str | None = None
+    #: A 95% interval around `value`, where it was measured on a sample (judged by it).
+    low: float | None = None
+    high: float | None = None
+    #: Rows the value was measured on, where that is not every row.
+    sample: int | None = None
 
 
 class CheckResult(BaseModel):

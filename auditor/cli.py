@@ -125,6 +125,26 @@ def audit(
         int | None,
         typer.Option(help="Findings kept per check in the report (default 200; 0 = all)."),
     ] = None,
+    embed: Annotated[
+        bool | None,
+        typer.Option("--embed/--no-embed", help="Run the embedding checks (FT401–FT404, FT505)."),
+    ] = None,
+    embed_budget: Annotated[
+        int | None,
+        typer.Option(help="Rows per split embedded at most; a seeded sample beyond (2000)."),
+    ] = None,
+    embed_all: Annotated[
+        bool | None, typer.Option("--embed-all", help="Embed every row, whatever the budget.")
+    ] = None,
+    embed_model: Annotated[
+        str | None, typer.Option(help="A saved sentence-transformers model folder.")
+    ] = None,
+    embed_max_tokens: Annotated[
+        int | None, typer.Option(help="Word pieces kept per embedded text (128).")
+    ] = None,
+    embed_device: Annotated[
+        str | None, typer.Option(help="cpu or cuda[:N] (default: CUDA when available).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> int:
     """Audit training files and print a verdict: GO, REVIEW or NO-GO."""
@@ -144,6 +164,12 @@ def audit(
         "strict": strict,
         "discover_eval": discover,
         "max_findings": max_findings,
+        "embed": embed,
+        "embed_budget": embed_budget,
+        "embed_all": embed_all,
+        "embed_model": embed_model,
+        "embed_max_tokens": embed_max_tokens,
+        "embed_device": embed_device,
     }
     settings = _settings(config, overrides)
     with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
@@ -153,6 +179,7 @@ def audit(
             settings,
             on_rows=progress.rows,
             on_check=progress.check,
+            on_embed=progress.embed,
         )
     for info in report.datasets:
         if info.discovered:
@@ -194,6 +221,7 @@ class _Progress:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.counts: dict[str, int] = {}
+        self.current = ""
         self._status: Any = None
 
     def __enter__(self) -> _Progress:
@@ -214,8 +242,24 @@ class _Progress:
             self._status.update(f"reading {path}: {self.counts[path]:,} rows")
 
     def check(self, check: Any) -> None:
+        self.current = f"{check.code} {check.name}"
         if self._status is not None:
-            self._status.update(f"running {check.code} {check.name}")
+            self._status.update(f"running {self.current}")
+
+    def embed(self, done: int, total: int, seconds: float) -> None:
+        if self._status is None:
+            return
+        left = seconds / done * (total - done) if done else 0.0
+        self._status.update(
+            f"running {self.current}: embedded {done:,} of {total:,} texts, "
+            f"about {_duration(left)} left"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
 
 
 class Keep(StrEnum):

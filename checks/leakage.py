@@ -1,4 +1,4 @@
-"""FT501–FT504, FT506: held-out leakage between the training set and its eval sets.
+"""FT501–FT506: held-out leakage between the training set and its eval sets.
 
 Each eval file is judged on its own: a check's status is the worst over the eval files,
 and its metrics name each file. An eval row counts once per method, however many train
@@ -30,7 +30,10 @@ from auditor.heldout import near_params
 from auditor.leakage import LeakFilter, content_words, exact_matches, near_matches
 from auditor.minhash import MinHashParams
 from auditor.ngrams import NgramParams, span_text
+from auditor.semantic import Embeddings
 from checks.common import clip
+from checks.diversity import NARROW_PARAPHRASE, PARAPHRASE
+from checks.embedded import NARROW_TASKS, EmbeddingCheck, row_location
 
 MATCH_COLUMNS = ("eval_row", "train_row", "side", "similarity")
 SIDE_NAMES = {"prompt": "prompt", "response": "answer", "example": "row"}
@@ -522,6 +525,150 @@ class NgramContamination(LeakCheck):
         row, start, span = record["eval_row"], record["start"], record["span"]
         assert isinstance(row, int) and isinstance(start, int) and isinstance(span, int)
         return clip(span_text(str(ctx.eval_comparison[side][row]), start, span), 160)
+
+
+class ParaphraseLeakage(EmbeddingCheck):
+    """Eval rows that ask what a train row asks, in other words (review candidates).
+
+    What it checks: each embedded eval prompt's nearest embedded train prompt, and, when
+    both splits have answers, each eval answer's nearest train answer (sentence embeddings,
+    see FT401). A pair whose cosine reaches the threshold (FT403's: 0.75, or 0.92 for
+    tasks narrow by design, whose eval rows are meant to look like train) is a candidate,
+    shown with both texts side by side; copies FT502 reports (the same normalized text) are
+    left to it. When the train side is a sample, a paraphrase of an unsampled row is not
+    seen: the train coverage metric says how much was searched (`--embed-all` searches
+    every row).
+    Why it matters: a reworded eval question measures recall of the training set, not
+    skill, and no word-overlap check (FT502–FT504) can see it.
+    Why it never fails: embeddings alone are not proof; two honest questions on one
+    subject can be close. It warns, so a person reads the pairs.
+    Example: train "How do I keep my sourdough from coming out flat?" and eval "My
+    homemade sourdough loaf never rises properly, what can I change?".
+    Calibration (tests/fixtures/FT505, MiniLM): 45 reworded eval questions measure cosine
+    0.68–0.92 (median 0.80) to their train originals, each original being the nearest
+    train prompt, and their reworded answers 0.32–0.85; 40 fresh questions on other
+    subjects reach at most 0.47 to any train prompt. 0.75 sits above the nearest pairs of
+    distinct human-written tasks (99th percentile 0.72) and catches 39 of the 45 (38 by
+    the prompt, one more by the answer).
+    For tasks narrow by design only prompts are compared, at 0.92: their answers share
+    one shape (the support-extraction sample's JSON answers reach 0.82 to a train
+    answer with no leak at all), and their held-out rows are the same kind of text as
+    train's (its train tickets reach 0.91 to one another; see FT403).
+    Options: `threshold` (task default), `warn_above` (0.0: any candidate warns).
+    """
+
+    code = "FT505"
+    name = "paraphrase-leakage"
+    family = "leakage"
+
+    class Options(CheckOptions):
+        threshold: float | None = Field(None, gt=0.0, le=1.0)
+        warn_above: float = Field(0.0, ge=0.0, le=1.0, description="warn above this share")
+
+    def run(self, ctx: AuditContext) -> CheckResult:
+        if not ctx.eval_files:
+            return self.skipped(NO_EVAL)
+        return super().run(ctx)
+
+    def measure(self, ctx: AuditContext, embedded: Embeddings) -> CheckResult:
+        assert isinstance(self.options, self.Options)
+        threshold = self.options.threshold
+        if threshold is None:
+            threshold = NARROW_PARAPHRASE if ctx.task.task in NARROW_TASKS else PARAPHRASE
+        candidates: dict[int, list[tuple[str, int, float]]] = {}
+        closest: list[Metric] = []
+        # A narrow task's answers share one shape (a label, one JSON schema): alike by
+        # design, so only its prompts can say two rows are the same question.
+        narrow = ctx.task.task in NARROW_TASKS
+        for side in ("prompt",) if narrow else ("prompt", "response"):
+            queries, base = embedded.eval.side(side), embedded.train.side(side)
+            if queries.n == 0 or base.n == 0:
+                continue
+            nearest, similarity = ctx.semantic_neighbours(side, split="eval")
+            closest.append(
+                Metric(
+                    name=f"closest_cosine[{side}]",
+                    value=round(float(similarity.max()), 4),
+                    note="the highest eval-to-train cosine",
+                )
+            )
+            for p in np.flatnonzero(similarity >= threshold):
+                q = int(nearest[p])
+                if queries.texts[p] == base.texts[q]:
+                    continue  # a copy: FT502's
+                candidates.setdefault(int(queries.rows[p]), []).append(
+                    (side, int(base.rows[q]), float(similarity[p]))
+                )
+        status, metrics, findings = Status.PASS, [], []
+        sampled = embedded.eval.side("prompt")
+        rows_by_file: dict[str, int] = {}
+        for row in sampled.rows:
+            name = row_location(ctx, "eval", int(row))[0]
+            rows_by_file[name] = rows_by_file.get(name, 0) + 1
+        texts = {
+            (split, side): dict(zip(v.rows.tolist(), v.texts, strict=True))
+            for split in ("train", "eval")
+            for side in ("prompt", "response")
+            for v in [embedded.split(split).side(side)]
+        }
+        found_by_file: dict[str, int] = {}
+        for eval_row, matches in sorted(candidates.items()):
+            file, line = row_location(ctx, "eval", eval_row)
+            found_by_file[file] = found_by_file.get(file, 0) + 1
+            side, train_row, _ = max(matches, key=lambda m: m[2])
+            train_file, train_line = row_location(ctx, "train", train_row)
+            said = "; ".join(f"{SIDE_NAMES[s]} {c:.2f}" for s, _, c in matches)
+            findings.append(
+                Finding(
+                    code=self.code,
+                    severity=Severity.WARNING,
+                    message=f"the eval {SIDE_NAMES[side]} may be a paraphrase of train line "
+                    f"{train_line} (cosine {said}): read both",
+                    file=file,
+                    line=line,
+                    path=side,
+                    related_lines=[train_line],
+                    related_file=train_file,
+                    excerpt=clip(texts["eval", side].get(eval_row), 160),
+                    related_excerpt=clip(texts["train", side].get(train_row), 160),
+                    category="paraphrase",
+                    hint="if they are the same question, drop it from eval or train "
+                    "(`ftaudit decontaminate` removes listed eval lines)",
+                )
+            )
+        train = embedded.train.side("prompt")
+        coverage = train.n / train.population if train.population else 1.0
+        for name in ctx.eval_files:
+            count, n = found_by_file.get(name, 0), rows_by_file.get(name, 0)
+            share = count / n if n else 0.0
+            if share > self.options.warn_above:
+                status = Status.WARN
+            metrics.append(
+                Metric(
+                    name=f"paraphrase_share[{name}]",
+                    value=round(share, 4),
+                    warn_at=self.options.warn_above,
+                    note=f"{count} of {n:,} embedded eval rows",
+                )
+            )
+        metrics += closest
+        metrics.append(
+            Metric(
+                name="train_coverage",
+                value=round(coverage, 4),
+                note=f"{train.n:,} of {train.population:,} train prompts searched",
+            )
+        )
+        summary = (
+            f"{len(candidates):,} eval rows look like paraphrases of train rows: review them "
+            "side by side (embeddings are not proof)"
+            if candidates
+            else f"no eval row is within cosine {threshold} of a train row"
+        )
+        if coverage < 1.0:
+            summary += f"; searched {coverage:.0%} of the train rows (a sample; --embed-all)"
+        score = 1.0 - min(1.0, len(candidates) / max(1, sampled.n))
+        return self.result(status, score, summary, metrics, findings)
 
 
 class EvalSetRepresentative(Check):

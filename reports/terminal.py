@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.check import Finding, Severity, Status
-from auditor.report import Report
+from auditor.report import EmbeddingInfo, Report
 from auditor.verdict import VerdictStatus
 
 VERDICT_STYLE = {
@@ -59,9 +59,22 @@ def _banner(report: Report) -> Panel:
         context.append(f"task {report.task.name} ({how})")
     if report.tokenizer is not None:
         context.append(f"tokens by {report.tokenizer}")
+    if report.embeddings is not None:
+        context.append(embedding_line(report.embeddings))
     if context:
         parts.append(Text("; ".join(context), style="dim"))
     return Panel(Group(*parts), title="ftaudit", title_align="left", box=box.ROUNDED)
+
+
+def embedding_line(info: EmbeddingInfo) -> str:
+    """What the embedding checks embedded, from which sample, and what the cache held."""
+    rows = f"train {info.train_sampled:,} of {info.train_rows:,} rows"
+    if info.eval_rows:
+        rows += f", eval {info.eval_sampled:,} of {info.eval_rows:,}"
+    return (
+        f"embeddings by {info.model} at {info.max_tokens} tokens: {info.texts:,} texts "
+        f"({info.embedded:,} embedded, {info.cached:,} from cache) of {rows}"
+    )
 
 
 def _datasets(report: Report) -> Table:

@@ -17,7 +17,12 @@ from auditor.check import Status
 from auditor.registry import discover
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CODES = sorted(discover())
+#: Checks that read embeddings run with the real model (see conftest: `embed` marker).
+EMBEDDING_CODES = ("FT40", "FT505")
+CODES = [
+    pytest.param(code, marks=pytest.mark.embed) if code.startswith(EMBEDDING_CODES) else code
+    for code in sorted(discover())
+]
 
 
 def fixture_config(code: str) -> AuditConfig:
