@@ -282,9 +282,16 @@ class TopicDominance(EmbeddingCheck):
                     hint="add rows on other topics, or trim this one" if dominant else None,
                 )
             )
+        preview = "; ".join(
+            f"{sizes[t] / vectors.n:.0%} (lines "
+            + ", ".join(map(str, topic_evidence(ctx, side, int(t))))
+            + ")"
+            for t in order[:5]
+        )
         metrics = [
             sample_metric(side, vectors),
             interval_metric(f"largest_topic_share[{side}]", largest, warn_at=warn, fail_at=fail),
+            Metric(name=f"biggest_topics[{side}]", value=preview, note="share, typical lines"),
             Metric(
                 name=f"topics[{side}]", value=len(sizes), note=f"from {topics.k} k-means clusters"
             ),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor import audit
+from auditor import AuditConfig, audit
 from auditor.check import Status
 from auditor.cli import main
+from tests.stub_embedder import StubEmbedder
 
 KEYS = [
     "messages", "role", "content", "weight", "tool_calls", "function", "arguments", "name",
@@ -81,6 +83,32 @@ def test_any_train_and_eval_records_audit_without_crashing(
     report = audit([path], [eval_path])
     crashed = [(c.code, c.summary) for c in report.checks if c.status is Status.ERROR]
     assert not crashed
+
+
+@pytest.mark.embed
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(train=st.lists(records, max_size=30), held_out=st.lists(records, max_size=8))
+def test_the_embedding_checks_finish_on_any_records(
+    tmp_path: Path, train: list[dict[str, object]], held_out: list[dict[str, object]]
+) -> None:
+    # Enough ordinary rows for every dataset-level metric to run, then anything at all.
+    varied = [
+        {"messages": [{"role": "user", "content": f"question {i} about topic {i % 7}"},
+                      {"role": "assistant", "content": f"answer {i} " * (i % 4 + 1)}]}
+        for i in range(25)
+    ]  # fmt: skip
+    path, eval_path = tmp_path / "data.jsonl", tmp_path / "held.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [*varied, *train]) + "\n")
+    eval_path.write_text("\n".join(json.dumps(r) for r in [varied[0], *held_out, *train]) + "\n")
+    config = AuditConfig(select=["FT4", "FT505"], embed_cache=False)
+    report = audit([path], [eval_path], config, embedder=StubEmbedder())
+    statuses = {c.code: c.status for c in report.checks}
+    assert Status.ERROR not in statuses.values(), [c.summary for c in report.checks]
+    assert Status.SKIPPED not in statuses.values()
 
 
 @settings(
