@@ -52,6 +52,8 @@ def audit(
     # A given tokenizer is loaded up front so a bad path is a config error (exit 2), not
     # an error inside every check that counts tokens.
     tokenizer = load_tokenizer(config.tokenizer) if config.tokenizer is not None else None
+    if embedder is None and config.embed and config.embed_model is not None:
+        require_model_folder(config.embed_model)
     dataset = load_dataset(
         train_paths,
         given_eval or discovered,
@@ -90,6 +92,18 @@ def embedding_info(ctx: AuditContext) -> EmbeddingInfo | None:
     if value is None or isinstance(value, EmbeddingsUnavailable):
         return None
     return EmbeddingInfo(**vars(value.run))
+
+
+def require_model_folder(path: str) -> None:
+    """A configured embedding model must be a folder on disk: a hub name would mean a
+    download, and nothing downloads at run time (a config error, exit 2, at once)."""
+    from auditor.config import ConfigError
+
+    if not Path(path).is_dir():
+        raise ConfigError(
+            f"embed-model {path!r}: not a folder on disk; give the path of a saved "
+            "sentence-transformers model (ftaudit downloads nothing)"
+        )
 
 
 def eval_files_beside(train_paths: Sequence[Path]) -> list[Path]:

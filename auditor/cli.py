@@ -249,7 +249,10 @@ class _Progress:
     def embed(self, done: int, total: int, seconds: float) -> None:
         if self._status is None:
             return
-        left = seconds / done * (total - done) if done else 0.0
+        if not done:
+            self._status.update(f"running {self.current}: {total:,} texts to embed…")
+            return
+        left = seconds / done * (total - done)
         self._status.update(
             f"running {self.current}: embedded {done:,} of {total:,} texts, "
             f"about {_duration(left)} left"

@@ -181,6 +181,8 @@ def cached_encode(
     # Longest first across the whole job, so every chunk pads little and the time left is
     # honest early (the long texts are done first).
     todo.sort(key=lambda k: -len(first_text[k]))
+    if todo and progress is not None:
+        progress(0, len(todo))
     for lo in range(0, len(todo), WRITE_CHUNK):
         chunk = todo[lo : lo + WRITE_CHUNK]
         fresh = dict(zip(chunk, embedder.encode([first_text[k] for k in chunk]), strict=True))

@@ -617,7 +617,11 @@ class ParaphraseLeakage(EmbeddingCheck):
             found_by_file[file] = found_by_file.get(file, 0) + 1
             side, train_row, _ = max(matches, key=lambda m: m[2])
             train_file, train_line = row_location(ctx, "train", train_row)
-            said = "; ".join(f"{SIDE_NAMES[s]} {c:.2f}" for s, _, c in matches)
+            said = "; ".join(
+                f"{SIDE_NAMES[s]} {c:.2f}"
+                + ("" if r == train_row else f" to line {row_location(ctx, 'train', r)[1]}")
+                for s, r, c in matches
+            )
             findings.append(
                 Finding(
                     code=self.code,
@@ -632,8 +636,8 @@ class ParaphraseLeakage(EmbeddingCheck):
                     excerpt=clip(texts["eval", side].get(eval_row), 160),
                     related_excerpt=clip(texts["train", side].get(train_row), 160),
                     category="paraphrase",
-                    hint="if they are the same question, drop it from eval or train "
-                    "(`ftaudit decontaminate` removes listed eval lines)",
+                    hint="if they are the same question, drop one of the two; "
+                    "`ftaudit decontaminate` acts only on proven copies (FT502–FT504)",
                 )
             )
         train = embedded.train.side("prompt")

@@ -138,6 +138,12 @@ def _top_findings(report: Report) -> Table | None:
     for finding in ranked[:TOP_FINDINGS]:
         where = f"{finding.file}:{finding.line}" if finding.line else (finding.file or "")
         message = Text(finding.message)
+        if finding.excerpt:
+            message.append(f"\n  “{finding.excerpt}”", style="cyan")
+        if finding.related_excerpt:
+            other = finding.related_file or finding.file or ""
+            line = f":{finding.related_lines[0]}" if finding.related_lines else ""
+            message.append(f"\n  ↔ {other}{line} “{finding.related_excerpt}”", style="cyan")
         if finding.hint:
             message.append(f"\nfix: {finding.hint}", style="dim")
         table.add_row(

@@ -5,6 +5,7 @@ The real model runs in tests/test_embedding_audit.py and the fixture tests."""
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import orjson
@@ -220,4 +221,14 @@ def test_progress_reports_texts_and_time(tmp_path: Path) -> None:
     audit(
         [train], [], config, embedder=StubEmbedder(), on_embed=lambda d, t, s: seen.append((d, t))
     )
-    assert seen[-1] == (800, 800) and len(seen) == 4  # chunks of 256 texts
+    assert seen[0] == (0, 800)  # announced before the model loads
+    assert seen[-1] == (800, 800) and len(seen) == 5  # then after each chunk of 256 texts
+
+
+def test_a_model_that_is_not_on_disk_is_a_usage_error_at_once(tmp_path: Path) -> None:
+    from auditor.cli import main
+
+    train = write(tmp_path / "train.jsonl", broad(5))
+    started = time.perf_counter()
+    code = main([str(train), "--embed-model", "sentence-transformers/all-mpnet-base-v2", "-q"])
+    assert code == 2 and time.perf_counter() - started < 5

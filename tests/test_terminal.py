@@ -43,3 +43,16 @@ def test_top_findings_show_every_failing_check(tmp_path: Path) -> None:
     top = console.export_text().split("Top findings", 1)[1]
     assert "data.jsonl:61 " in top and "3 rows are near-copies of line 61" in top
     assert "FT301" in top
+
+
+def test_a_finding_that_joins_two_texts_shows_both(tmp_path: Path) -> None:
+    train, held_out = tmp_path / "train.jsonl", tmp_path / "heldout.jsonl"
+    rows = [chat(f"Question {i} about invoice {i * 97}?", f"Answer {i}.") for i in range(10)]
+    train.write_text("\n".join([*rows, chat("How do I move my subscription?", LONG)]) + "\n")
+    held_out.write_text(chat("Moving a plan between workspaces?", LONG) + "\n")
+    report = audit([train], [held_out], AuditConfig(select=["FT502"]))
+    console = Console(record=True, width=200, file=io.StringIO())
+    render_terminal(report, console)
+    top = " ".join(console.export_text().split("Top findings", 1)[1].split())
+    assert "“to move a subscription" in top.lower()
+    assert f"↔ {train}:11 “" in top
