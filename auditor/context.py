@@ -285,17 +285,35 @@ class AuditContext:
         return topics
 
     def semantic_neighbours(
-        self, side: str, split: str = "train"
+        self, side: str, split: str = "train", k: int = 1
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """For each sampled row of `split`, its nearest sampled train row on `side`
-        (another row when `split` is train): positions in the train sample, cosines."""
+        """For each sampled row of `split`, its `k` nearest sampled train rows on `side`
+        (positions in the train sample, cosines; shape (n, k), most similar first).
+
+        Neighbours are distinct texts: a row's exact copies are FT301's, and as
+        neighbours at cosine 1 they would hide the nearest other text. A train row is
+        never its own neighbour, nor are its copies.
+        """
         from auditor.diversity import nearest_neighbours
 
-        key = ("semantic-neighbours", side, split)
+        key = ("semantic-neighbours", side, split, k)
         if key not in self.artifacts:
             embedded = self.embeddings()
-            base = embedded.train.side(side).vectors
-            queries = embedded.split(split).side(side).vectors
-            self.artifacts[key] = nearest_neighbours(queries, None if split == "train" else base)
+            base = embedded.train.side(side)
+            _, first, inverse = np.unique(
+                np.asarray(base.texts, dtype=object), return_index=True, return_inverse=True
+            )
+            distinct = base.vectors[first]
+            if split == "train":
+                index, similarity = nearest_neighbours(distinct, None, k=k)
+                index, similarity = index[inverse], similarity[inverse]
+            else:
+                queries = embedded.split(split).side(side).vectors
+                index, similarity = nearest_neighbours(queries, distinct, k=k)
+            if len(first) == 0:
+                positions = np.full_like(index, -1)
+            else:
+                positions = np.where(index >= 0, first[np.maximum(index, 0)], -1)
+            self.artifacts[key] = (positions.astype(np.int64), similarity)
         found: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] = self.artifacts[key]
         return found

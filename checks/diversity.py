@@ -40,8 +40,10 @@ from checks.embedded import (
     MIN_TEXTS,
     NARROW_TASKS,
     EmbeddingCheck,
+    Place,
     interval_metric,
     judged_sides,
+    place_of,
     row_location,
     sample_metric,
     side_name,
@@ -57,6 +59,19 @@ TOPIC_BANDS_NARROW = (0.50, 1.0)
 #: Prompt cosine at which two rows are one request reworded (FT403; calibration there).
 PARAPHRASE = 0.75
 NARROW_PARAPHRASE = 0.92
+#: Fewer embedded rows than this and FT402 does not judge: with k = √(n/2) clusters,
+#: 20 rows make 3 clusters, so the largest holds a third of them whatever the data.
+MIN_TOPIC_ROWS = 100
+#: Neighbours looked at per row: the nearest may be a MinHash copy (FT302's) hiding the
+#: nearest paraphrase behind it.
+NEIGHBOURS = 5
+
+
+def main_side(embedded: Embeddings) -> str:
+    """The side a row-level check reads: prompts, unless most rows have none (plain text,
+    whose text is the response side)."""
+    train = embedded.train
+    return "prompt" if train.prompt.n >= max(2, train.response.n // 2) else "response"
 
 
 def _worse(a: Status, b: Status) -> Status:
@@ -82,14 +97,18 @@ def high_is_bad(interval: Interval, warn_above: float, fail_above: float) -> Sta
     return Status.PASS
 
 
-def topic_evidence(ctx: AuditContext, side: str, topic: int, count: int = 3) -> list[int]:
-    """Lines of the rows that best represent one train topic."""
+def topic_evidence(
+    ctx: AuditContext, side: str, topic: int, merge_at: float = TOPIC_MERGE, count: int = 3
+) -> Place:
+    """Where the rows that best represent one train topic are."""
     vectors = ctx.embeddings().train.side(side)
-    topics = ctx.topics(side, TOPIC_MERGE)
-    return [
-        row_location(ctx, "train", int(vectors.rows[p]))[1]
-        for p in topics.representatives(topic, count)
-    ]
+    typical = ctx.topics(side, merge_at).representatives(topic, count)
+    return place_of(ctx, "train", [int(vectors.rows[p]) for p in typical])
+
+
+def place_text(place: Place) -> str:
+    """`line 3, 17` in the first file, then `b.jsonl:9` for rows elsewhere."""
+    return ", ".join([*map(str, [place.line, *place.related_lines]), *place.elsewhere])
 
 
 class LowDiversity(EmbeddingCheck):
@@ -99,10 +118,12 @@ class LowDiversity(EmbeddingCheck):
     the answers: the effective number of distinct examples, from the eigenvalues of the
     embeddings' covariance (d×d, so any number of rows costs the same; equal to the n×n
     kernel definition). The score grows with the number of rows, so it is judged at a
-    fixed reference size: the median over 200 random subsets of `reference` (100) rows,
-    as a share of them ("100 random prompts behave like 15 distinct ones": 0.15), with the
-    2.5–97.5 percentiles as its interval. The score of the whole sample and the mean
-    pairwise cosine distance (with a bootstrap interval) are reported beside it.
+    fixed reference size: the mean over 200 random subsets of `reference` (100) rows, as
+    a share of them ("100 random prompts behave like 15 distinct ones": 0.15), with a 95%
+    confidence interval from disjoint subsets (auditor.diversity.vendi_at_reference: it
+    narrows as the sample grows). Fewer rows than the reference: reported, not judged.
+    The score of the whole sample and the mean pairwise cosine distance (with a
+    bootstrap interval) are reported beside it.
     Why it matters: a dataset of 2,000 rows that ask the same thing five ways teaches what
     400 would, and narrow, repetitive data makes a narrow model.
     Example: 200 support requests, all rephrasings of five intents → share 0.15 (fail for
@@ -149,12 +170,16 @@ class LowDiversity(EmbeddingCheck):
             vendi = vendi_at_reference(vectors.vectors, self.options.reference, seed)
             share = vendi.scaled(1 / max(vendi.n, 1))
             warn, fail = self.bands(ctx, side)
-            is_judged = side in judged
+            # Below the reference size the share is measured at the set's own size,
+            # where it runs higher: not comparable to the bands, so reported only.
+            is_judged = side in judged and vendi.n >= self.options.reference
             verdict = low_is_bad(share, warn, fail) if is_judged else Status.PASS
             status = _worse(status, verdict)
             if is_judged:
                 score = min(score, min(1.0, share.value / warn) if warn > 0 else 1.0)
-            note = f"Vendi of {vendi.n} random rows / {vendi.n}"
+            note = f"mean Vendi of {vendi.n} random rows / {vendi.n}"
+            if vendi.n < self.options.reference:
+                note = f"Vendi of all {vendi.n} rows / {vendi.n}: below the reference size"
             metrics += [
                 sample_metric(side, vectors),
                 interval_metric(
@@ -183,7 +208,7 @@ class LowDiversity(EmbeddingCheck):
             if verdict is not Status.PASS:
                 topics = ctx.topics(side, TOPIC_MERGE)
                 biggest = int(np.argmax(topics.sizes))
-                lines = topic_evidence(ctx, side, biggest)
+                place = topic_evidence(ctx, side, biggest)
                 findings.append(
                     Finding(
                         code=self.code,
@@ -194,10 +219,12 @@ class LowDiversity(EmbeddingCheck):
                             f"interval {share.low:.2f}–{share.high:.2f}; warn below {warn}, "
                             f"fail below {fail}); the biggest group of alike {words} holds "
                             f"{topics.sizes[biggest]:,} of {vectors.n:,} embedded rows"
+                            f"{place.mention()}"
                         ),
-                        file=row_location(ctx, "train", int(vectors.rows[0]))[0],
-                        line=lines[0] if lines else None,
-                        related_lines=lines[1:],
+                        file=place.file,
+                        line=place.line,
+                        related_lines=place.related_lines,
+                        related_file=place.related_file,
                         path=side,
                         excerpt=clip(vectors.texts[topics.representatives(biggest, 1)[0]], 120),
                         hint="add examples of other requests and phrasings, or collapse the "
@@ -248,14 +275,23 @@ class TopicDominance(EmbeddingCheck):
 
     def measure(self, ctx: AuditContext, embedded: Embeddings) -> CheckResult:
         assert isinstance(self.options, self.Options)
-        side = "prompt" if embedded.train.prompt.n >= MIN_TEXTS else "response"
+        side = main_side(embedded)
         vectors = embedded.train.side(side)
-        if vectors.n < MIN_TEXTS:
-            return self.result(Status.PASS, 1.0, f"not applicable: fewer than {MIN_TEXTS} texts")
-        topics = ctx.topics(side, self.options.merge_at)
+        if vectors.n < MIN_TOPIC_ROWS:
+            return self.result(
+                Status.PASS,
+                1.0,
+                f"not judged: {vectors.n} embedded {side_name(side)}s, fewer than "
+                f"{MIN_TOPIC_ROWS} (a few clusters make any largest share look big)",
+                [sample_metric(side, vectors)],
+            )
+        merge_at = self.options.merge_at
+        topics = ctx.topics(side, merge_at)
         sizes = topics.sizes
         order = np.argsort(-sizes, kind="stable")
-        largest = share_interval(int(sizes[order[0]]), vectors.n, exact=not vectors.sampled)
+        # Wilson even for a whole file: the rows are one draw of what the data's source
+        # produces, and clustering a few hundred of them is itself noisy.
+        largest = share_interval(int(sizes[order[0]]), vectors.n)
         warn, fail = self.bands(ctx)
         status = high_is_bad(largest, warn, fail)
         findings = []
@@ -263,7 +299,7 @@ class TopicDominance(EmbeddingCheck):
             share = sizes[topic] / vectors.n
             if rank > 0 and share < 0.1:
                 break
-            lines = topic_evidence(ctx, side, int(topic))
+            place = topic_evidence(ctx, side, int(topic), merge_at)
             dominant = rank == 0 and status is not Status.PASS
             findings.append(
                 Finding(
@@ -272,10 +308,12 @@ class TopicDominance(EmbeddingCheck):
                     if dominant
                     else Severity.INFO,
                     message=f"topic {rank + 1}: {sizes[topic]:,} of {vectors.n:,} embedded "
-                    f"{side_name(side)}s ({share:.0%}); its most typical rows are shown",
-                    file=row_location(ctx, "train", int(vectors.rows[0]))[0],
-                    line=lines[0] if lines else None,
-                    related_lines=lines[1:],
+                    f"{side_name(side)}s ({share:.0%}); its most typical rows are shown"
+                    f"{place.mention()}",
+                    file=place.file,
+                    line=place.line,
+                    related_lines=place.related_lines,
+                    related_file=place.related_file,
                     path=side,
                     category="dominant" if dominant else "topic",
                     excerpt=clip(vectors.texts[topics.representatives(int(topic), 1)[0]], 120),
@@ -284,7 +322,7 @@ class TopicDominance(EmbeddingCheck):
             )
         preview = "; ".join(
             f"{sizes[t] / vectors.n:.0%} (lines "
-            + ", ".join(map(str, topic_evidence(ctx, side, int(t))))
+            + place_text(topic_evidence(ctx, side, int(t), merge_at))
             + ")"
             for t in order[:5]
         )
@@ -331,9 +369,11 @@ class SemanticDuplicates(EmbeddingCheck):
     rephrased question with a different answer is a contrast, not a copy), is a semantic
     duplicate, unless FT301 or FT302 already report it (the same normalized text, or one
     MinHash cluster). Pairs join into groups; the rate is the rows beyond the first of
-    each group, over the embedded rows. On a sample, a row's twin is embedded only with
-    the sample's probability, so the rate is scaled by population / sample, and so is
-    its Wilson interval.
+    each group, over the embedded rows (Wilson interval). On a sample a pair counts only
+    when both rows were drawn, so the rate is the sample's, a lower bound for the file
+    (by up to population / sample for pairs): said so, never extrapolated. The five
+    nearest neighbours of each distinct prompt are looked at, so a MinHash copy nearest
+    to a row does not hide its paraphrase.
     Why it matters: paraphrased copies spend the training budget on one example and
     overweight it, and they pass every word-overlap check.
     Example: "How do I keep my sourdough from coming out flat?" and "My homemade sourdough
@@ -368,60 +408,70 @@ class SemanticDuplicates(EmbeddingCheck):
     def measure(self, ctx: AuditContext, embedded: Embeddings) -> CheckResult:
         assert isinstance(self.options, self.Options)
         train = embedded.train
-        side = "prompt" if train.prompt.n >= 2 else "response"
+        side = main_side(embedded)
         vectors = train.side(side)
         if vectors.n < 2:
             return self.result(Status.PASS, 1.0, "not applicable: fewer than 2 texts")
-        neighbour, similarity = ctx.semantic_neighbours(side)
+        neighbours, similarity = ctx.semantic_neighbours(side, k=NEIGHBOURS)
         minhash = ctx.near_duplicates(side, near_params(ctx.config)).labels
         answers = train.response
         answer_at = {int(r): p for p, r in enumerate(answers.rows)}
-        edges: list[tuple[int, int]] = []
         threshold = self.threshold(ctx)
-        for p in np.flatnonzero(similarity >= threshold):
-            q = int(neighbour[p])
-            a, b = int(vectors.rows[p]), int(vectors.rows[q])
-            if vectors.texts[p] == vectors.texts[q] or (
-                minhash[a] >= 0 and minhash[a] == minhash[b]
-            ):
-                continue
-            if side == "prompt" and a in answer_at and b in answer_at:
-                agree = float(answers.vectors[answer_at[a]] @ answers.vectors[answer_at[b]])
-                if agree < self.options.answer_threshold:
-                    continue
-            edges.append((int(p), q))
+        # One text once: exact copies are FT301's (they share every neighbour).
+        distinct = np.unique(np.asarray(vectors.texts, dtype=object), return_index=True)[1]
+        edges: list[tuple[int, int]] = []
+        for p in distinct:
+            a = int(vectors.rows[p])
+            for q, cosine in zip(neighbours[p], similarity[p], strict=True):
+                if q < 0 or cosine < threshold:
+                    break
+                b = int(vectors.rows[q])
+                if minhash[a] >= 0 and minhash[a] == minhash[b]:
+                    continue  # FT302's
+                if side == "prompt" and a in answer_at and b in answer_at:
+                    agree = float(answers.vectors[answer_at[a]] @ answers.vectors[answer_at[b]])
+                    if agree < self.options.answer_threshold:
+                        continue  # a contrast, not a copy
+                edges.append((int(p), int(q)))
         groups = _union_find(vectors.n, edges)
-        members = np.flatnonzero(np.bincount(groups, minlength=vectors.n)[groups] > 1)
-        grouped = {int(g): members[groups[members] == g] for g in np.unique(groups[members])}
+        sizes = np.bincount(groups, minlength=vectors.n)
+        in_group = np.zeros(vectors.n, dtype=bool)
+        for p, q in edges:
+            in_group[p] = in_group[q] = True
+        grouped: dict[int, list[int]] = {}
+        for p in np.flatnonzero(in_group & (sizes[groups] > 1)):
+            grouped.setdefault(int(groups[p]), []).append(int(p))
         redundant = sum(len(m) - 1 for m in grouped.values())
-        factor = vectors.population / vectors.n if vectors.sampled else 1.0
-        rate = share_interval(redundant, vectors.n, exact=not vectors.sampled).scaled(factor)
-        rate = Interval(min(1.0, rate.value), min(1.0, rate.low), min(1.0, rate.high), rate.n)
+        # Within the sample: a pair counts only when both rows were drawn, so on a sample
+        # this is a lower bound of the file's rate (by up to population / sample for
+        # pairs, less for bigger groups), never an extrapolation.
+        rate = share_interval(redundant, vectors.n)
         o = self.options
         status = high_is_bad(rate, o.warn_above, o.fail_above)
         severity = Severity.ERROR if status is Status.FAIL else Severity.WARNING
+        best = similarity[:, 0]
         findings = []
-        for positions in sorted(grouped.values(), key=lambda m: (-len(m), int(m[0]))):
-            first, *rest = (int(p) for p in positions)
-            file, line = row_location(ctx, "train", int(vectors.rows[first]))
-            others = [row_location(ctx, "train", int(vectors.rows[p]))[1] for p in rest]
-            best = max(float(similarity[p]) for p in positions)
+        for positions in sorted(grouped.values(), key=lambda m: (-len(m), m[0])):
+            place = place_of(ctx, "train", [int(vectors.rows[p]) for p in positions])
+            lines = ", ".join(map(str, [place.line, *place.related_lines]))
+            top = max(float(best[p]) for p in positions)
             findings.append(
                 Finding(
                     code=self.code,
-                    severity=severity if status is not Status.PASS else Severity.INFO,
+                    severity=severity,
                     message=f"{len(positions)} {side_name(side)}s say the same thing in other "
-                    f"words (cosine up to {best:.2f}): lines {line}, "
-                    + ", ".join(map(str, others)),
-                    file=file,
-                    line=line,
-                    related_lines=others,
+                    f"words (cosine up to {top:.2f}): lines {lines}{place.mention()}",
+                    file=place.file,
+                    line=place.line,
+                    related_lines=place.related_lines,
+                    related_file=place.related_file,
                     path=side,
-                    excerpt=clip(vectors.texts[first], 120),
-                    related_excerpt=clip(vectors.texts[rest[0]], 120),
+                    excerpt=clip(vectors.texts[positions[0]], 120),
+                    related_excerpt=clip(vectors.texts[positions[1]], 120),
                     hint="keep one of each group (or make the answers differ on purpose)",
                 )
             )
+        note = "within the embedded sample: a lower bound for the file" if vectors.sampled else ""
         metrics = [
             sample_metric(side, vectors),
             interval_metric(
@@ -429,14 +479,15 @@ class SemanticDuplicates(EmbeddingCheck):
                 rate,
                 warn_at=o.warn_above,
                 fail_at=o.fail_above,
-                note="scaled from the sample" if vectors.sampled else "",
+                note=note,
             ),
             Metric(name="semantic_duplicate_groups", value=len(grouped)),
             Metric(name="threshold", value=threshold),
         ]
         summary = (
             f"{redundant:,} of {vectors.n:,} embedded rows repeat another in other words "
-            f"({rate.value:.1%}" + (", scaled from the sample)" if vectors.sampled else ")")
+            f"({rate.value:.1%}"
+            + (", within the sample: a lower bound)" if vectors.sampled else ")")
         )
         score = 1.0 - min(1.0, rate.value / o.fail_above) if o.fail_above else 1.0
         return self.result(
@@ -491,7 +542,7 @@ class Outliers(EmbeddingCheck):
             median = float(np.median(closeness))
             spread = max(1.4826 * float(np.median(np.abs(closeness - median))), 1e-3)
             z = (closeness - median) / spread
-            _, neighbour = ctx.semantic_neighbours(side)
+            neighbour = ctx.semantic_neighbours(side)[1][:, 0]
             far = np.flatnonzero(
                 (z < self.options.z_below) & (neighbour < self.options.neighbour_below)
             )

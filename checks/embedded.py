@@ -3,6 +3,8 @@ the sample they were measured on, and pointing at the lines behind a sampled row
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from auditor.check import Check, CheckResult, Metric
 from auditor.config import Task
 from auditor.context import AuditContext
@@ -76,6 +78,33 @@ def row_location(ctx: AuditContext, split: str, row: int) -> tuple[str, int]:
     """(file, line) of a split's row."""
     table = ctx.comparison if split == "train" else ctx.eval_comparison
     return str(table["file"][row]), int(table["line"][row])
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a group of rows is: the first row's file and line, the others' lines in that
+    file, and `elsewhere` ("b.jsonl:4, c.jsonl:9") for the rest."""
+
+    file: str
+    line: int
+    related_lines: list[int]
+    related_file: str | None
+    elsewhere: list[str]
+
+    def mention(self) -> str:
+        return f" (and {', '.join(self.elsewhere)})" if self.elsewhere else ""
+
+
+def place_of(ctx: AuditContext, split: str, rows: list[int]) -> Place:
+    """The Place of a split's rows, first row first; when every other row is in one other
+    file, that file is the related file."""
+    spots = [row_location(ctx, split, row) for row in rows]
+    (file, line), others = spots[0], spots[1:]
+    files = {f for f, _ in others}
+    if others and files == {next(iter(files))} and file not in files:
+        return Place(file, line, [n for _, n in others], others[0][0], [])
+    same = [n for f, n in others if f == file]
+    return Place(file, line, same, None, [f"{f}:{n}" for f, n in others if f != file])
 
 
 def side_name(side: str) -> str:

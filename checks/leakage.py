@@ -578,32 +578,42 @@ class ParaphraseLeakage(EmbeddingCheck):
         candidates: dict[int, list[tuple[str, int, float]]] = {}
         closest: list[Metric] = []
         # A narrow task's answers share one shape (a label, one JSON schema): alike by
-        # design, so only its prompts can say two rows are the same question.
+        # design, so its prompts alone say two rows are the same question; rows without
+        # a prompt (plain text) are compared on their text.
         narrow = ctx.task.task in NARROW_TASKS
-        for side in ("prompt",) if narrow else ("prompt", "response"):
+        compared = [
+            side
+            for side in ("prompt", "response")
+            if embedded.eval.side(side).n and embedded.train.side(side).n
+        ]
+        if narrow and "prompt" in compared:
+            compared = ["prompt"]
+        for side in compared:
             queries, base = embedded.eval.side(side), embedded.train.side(side)
-            if queries.n == 0 or base.n == 0:
-                continue
-            nearest, similarity = ctx.semantic_neighbours(side, split="eval")
+            nearest, similarity = ctx.semantic_neighbours(side, split="eval", k=2)
+            # The nearest text that is not the eval text itself (a copy is FT502's).
+            same = np.array(
+                [q >= 0 and base.texts[q] == queries.texts[p] for p, q in enumerate(nearest[:, 0])]
+            )
+            pick = same.astype(np.int64)
+            chosen = nearest[np.arange(queries.n), pick]
+            cosine = similarity[np.arange(queries.n), pick]
             closest.append(
                 Metric(
                     name=f"closest_cosine[{side}]",
-                    value=round(float(similarity.max()), 4),
-                    note="the highest eval-to-train cosine",
+                    value=round(float(cosine.max()), 4),
+                    note="the highest eval-to-train cosine (copies left out)",
                 )
             )
-            for p in np.flatnonzero(similarity >= threshold):
-                q = int(nearest[p])
-                if queries.texts[p] == base.texts[q]:
-                    continue  # a copy: FT502's
+            for p in np.flatnonzero((cosine >= threshold) & (chosen >= 0)):
                 candidates.setdefault(int(queries.rows[p]), []).append(
-                    (side, int(base.rows[q]), float(similarity[p]))
+                    (side, int(base.rows[chosen[p]]), float(cosine[p]))
                 )
         status, metrics, findings = Status.PASS, [], []
-        sampled = embedded.eval.side("prompt")
+        searched = {int(r) for side in compared for r in embedded.eval.side(side).rows}
         rows_by_file: dict[str, int] = {}
-        for row in sampled.rows:
-            name = row_location(ctx, "eval", int(row))[0]
+        for row in searched:
+            name = row_location(ctx, "eval", row)[0]
             rows_by_file[name] = rows_by_file.get(name, 0) + 1
         texts = {
             (split, side): dict(zip(v.rows.tolist(), v.texts, strict=True))
@@ -640,8 +650,8 @@ class ParaphraseLeakage(EmbeddingCheck):
                     "`ftaudit decontaminate` acts only on proven copies (FT502–FT504)",
                 )
             )
-        train = embedded.train.side("prompt")
-        coverage = train.n / train.population if train.population else 1.0
+        run = embedded.run
+        coverage = run.train_sampled / run.train_rows if run.train_rows else 1.0
         for name in ctx.eval_files:
             count, n = found_by_file.get(name, 0), rows_by_file.get(name, 0)
             share = count / n if n else 0.0
@@ -660,18 +670,33 @@ class ParaphraseLeakage(EmbeddingCheck):
             Metric(
                 name="train_coverage",
                 value=round(coverage, 4),
-                note=f"{train.n:,} of {train.population:,} train prompts searched",
+                note=f"{run.train_sampled:,} of {run.train_rows:,} train rows searched",
             )
         )
+        eval_coverage = run.eval_sampled / run.eval_rows if run.eval_rows else 1.0
+        metrics.append(
+            Metric(
+                name="eval_coverage",
+                value=round(eval_coverage, 4),
+                note=f"{run.eval_sampled:,} of {run.eval_rows:,} eval rows embedded",
+            )
+        )
+        if not compared:
+            return self.result(
+                Status.PASS, 1.0, "not applicable: no side has texts in both splits", metrics
+            )
         summary = (
             f"{len(candidates):,} eval rows look like paraphrases of train rows: review them "
             "side by side (embeddings are not proof)"
             if candidates
             else f"no eval row is within cosine {threshold} of a train row"
         )
-        if coverage < 1.0:
-            summary += f"; searched {coverage:.0%} of the train rows (a sample; --embed-all)"
-        score = 1.0 - min(1.0, len(candidates) / max(1, sampled.n))
+        if coverage < 1.0 or eval_coverage < 1.0:
+            summary += (
+                f"; searched {eval_coverage:.0%} of the eval rows against {coverage:.0%} "
+                "of the train rows (a sample; --embed-all for all)"
+            )
+        score = 1.0 - min(1.0, len(candidates) / max(1, len(searched)))
         return self.result(status, score, summary, metrics, findings)
 
 

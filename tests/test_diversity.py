@@ -40,7 +40,7 @@ def test_vendi_at_reference_compares_files_of_different_sizes() -> None:
     small, large = blobs(5, 40), blobs(5, 400)
     a, b = vendi_at_reference(small, 100), vendi_at_reference(large, 100)
     assert a.n == b.n == 100
-    assert a.low <= a.value <= a.high
+    assert a.low < a.value < a.high and b.high - b.low < a.high - a.low
     # Same shape of data, 10× the rows: the same score at the reference size ...
     assert abs(a.value - b.value) < 0.5
     # ... while the whole-set score is not comparable across sizes of other data.
@@ -96,23 +96,52 @@ def test_topics_join_the_pieces_kmeans_cuts_one_topic_into() -> None:
 
 def test_nearest_neighbours_match_brute_force() -> None:
     x = unit(np.random.default_rng(7).normal(size=(500, 16)))
-    index, similarity = nearest_neighbours(x)
+    index, similarity = nearest_neighbours(x, k=3)
     full = x @ x.T
     np.fill_diagonal(full, -np.inf)
-    assert np.array_equal(index, np.argmax(full, axis=1))
-    assert np.allclose(similarity, full.max(axis=1), atol=1e-6)
+    expected = np.argsort(-full, axis=1)[:, :3]
+    assert np.array_equal(index, expected)
+    assert np.allclose(similarity, np.take_along_axis(full, expected, axis=1), atol=1e-6)
     queries = unit(x[:50] + 0.01)
     q_index, _ = nearest_neighbours(queries, x)
-    assert np.array_equal(q_index, np.argmax(queries @ x.T, axis=1))
+    assert np.array_equal(q_index[:, 0], np.argmax(queries @ x.T, axis=1))
+    # Fewer rows than k: the missing neighbours say so.
+    few, few_sim = nearest_neighbours(x[:2], k=3)
+    assert few.tolist() == [[1, -1, -1], [0, -1, -1]] and few_sim[0, 1] == -1
 
 
 def test_the_hnsw_index_agrees_with_the_exact_search() -> None:
     pytest.importorskip("usearch", reason="usearch comes with the embed extra")
     x = unit(np.random.default_rng(8).normal(size=(3000, 32)))
-    exact, exact_sim = nearest_neighbours(x)
-    approx, approx_sim = nearest_neighbours(x, exact_limit=100)
-    assert (exact == approx).mean() > 0.98
-    assert np.abs(exact_sim - approx_sim)[exact == approx].max() < 1e-4
+    x = np.vstack([x, x[:500]])  # copies: a row's twin, never the row itself
+    exact, exact_sim = nearest_neighbours(x, k=2)
+    approx, approx_sim = nearest_neighbours(x, exact_limit=100, k=2)
+    assert not (approx == np.arange(len(x))[:, None]).any()
+    assert (exact[:, 0] == approx[:, 0]).mean() > 0.98 or (
+        np.abs(exact_sim[:, 0] - approx_sim[:, 0]) < 1e-4
+    ).mean() > 0.98
+    assert np.allclose(approx_sim[:500, 0], 1.0, atol=1e-4)
+
+
+def test_the_vendi_interval_covers_the_population_value_and_narrows() -> None:
+    population = blobs(30, 400, dim=48, spread=0.35, seed=21)  # 12,000 rows
+    rng = np.random.default_rng(0)
+    truth = np.mean(
+        [
+            vendi_score(population[rng.choice(len(population), 100, replace=False)])
+            for _ in range(2000)
+        ]
+    )
+    covered, widths = 0, {}
+    for trial in range(20):
+        sample = population[rng.choice(len(population), 1000, replace=False)]
+        interval = vendi_at_reference(sample, 100, seed=trial)
+        covered += interval.low <= truth <= interval.high
+        widths.setdefault(1000, []).append(interval.high - interval.low)
+        small = vendi_at_reference(sample[:250], 100, seed=trial)
+        widths.setdefault(250, []).append(small.high - small.low)
+    assert covered >= 17, covered  # nominal 95%: 19 of 20
+    assert np.median(widths[1000]) < 0.6 * np.median(widths[250])
 
 
 def test_the_sample_is_seeded_stratified_and_within_budget() -> None:
