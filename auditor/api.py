@@ -86,10 +86,8 @@ def audit(
 
 def embedding_info(ctx: AuditContext) -> EmbeddingInfo | None:
     """What the embedding checks embedded, if any ran (None when none asked)."""
-    from auditor.embeddings import EmbeddingsUnavailable
-
     value = ctx.artifacts.get("embeddings")
-    if value is None or isinstance(value, EmbeddingsUnavailable):
+    if value is None or isinstance(value, Exception):
         return None
     return EmbeddingInfo(**vars(value.run))
 

@@ -239,16 +239,14 @@ class AuditContext:
         cannot be computed here (the extra is missing, the model is not on disk, or
         embeddings are turned off); the checks report that as `skipped`.
         """
-        from auditor.embeddings import EmbeddingsUnavailable
-
         key = "embeddings"
         if key not in self.artifacts:
             try:
                 self.artifacts[key] = self._embed()
-            except EmbeddingsUnavailable as exc:
+            except Exception as exc:  # kept: five checks must not redo a failed run
                 self.artifacts[key] = exc
         value = self.artifacts[key]
-        if isinstance(value, EmbeddingsUnavailable):
+        if isinstance(value, Exception):
             raise value
         embedded: Embeddings = value
         return embedded

