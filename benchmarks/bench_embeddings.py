@@ -10,11 +10,11 @@ views' prompts and answers, template system prompts left out).
 Parts, each printed as a table of medians (the machine is shared and noisy):
 
   encode    texts/s on the first `--texts` texts of the 5k file, same model, same texts:
-            `plain` is `SentenceTransformer.encode(texts, batch_size=64)` as a user would
+            `plain` is `SentenceTransformer.encode(texts)` (batches of 32) as a user would
             call it (the model's own 256-token truncation), `plain@128` the same at
             ftaudit's truncation, `ftaudit` is SentenceTransformerEmbedder.encode (128
-            tokens, longest first). The minimum cosine between ftaudit's vectors and
-            plain@128's says the vectors are the same.
+            tokens, tokenized once, batches of ~2k tokens). The minimum cosine between
+            ftaudit's vectors and plain@128's says the vectors are the same.
   audit-5k  `ftaudit chat_5k.jsonl` end to end in a fresh process, every check, default
             budget (2,000 rows sampled): cold (an empty cache folder) and warm (the
             cache the cold run left); also with `--embed-all` (all 5,000 rows).
@@ -88,8 +88,8 @@ def encode_part(texts: list[str], repeat: int, device: str) -> dict[str, Any]:
     ours = SentenceTransformerEmbedder(max_tokens=128, device=device)
     ours.load()
     routes = {
-        "plain": lambda: plain.encode(texts, batch_size=64, normalize_embeddings=True),
-        "plain@128": lambda: truncated.encode(texts, batch_size=64, normalize_embeddings=True),
+        "plain": lambda: plain.encode(texts, normalize_embeddings=True),
+        "plain@128": lambda: truncated.encode(texts, normalize_embeddings=True),
         "ftaudit": lambda: ours.encode(texts),
     }
     for route in routes.values():  # warm-up: first calls pay for lazy initialization

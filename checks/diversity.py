@@ -7,14 +7,15 @@ the wrong side of a band, so a small or noisy sample does not raise alarms it ca
 
 Calibration (all-MiniLM-L6-v2, 128 word pieces; tests/fixtures/make_diversity_fixtures.py
 writes the sets, tests/test_diversity_calibration.py measures them again). Prompts'
-Vendi share of 100, largest topic share, worst outlier z:
-- broad, 220+ hand-written tasks over 25+ domains: 0.65, 0.2, −2.7;
+Vendi share of 100 (with its interval), largest topic share:
+- broad, 224 hand-written tasks over 39 domains: 0.73 (0.72–0.74), 0.14;
 - 175 human-written instructions (stanford_alpaca's seed tasks; measured, not shipped):
-  0.65, 0.22, −2.7;
-- support-ticket extraction (samples/chat_clean.jsonl): 0.21, 0.21, −3.0;
-- narrow, five support intents in templated phrasings, one at 55%: 0.15, 0.55, −2.4;
-- the narrow set with four off-task rows (a blob, a traceback, Finnish verse, HTML):
-  z −6.9 to −8.8 for those four, −3.4 for the next.
+  0.65, 0.22;
+- support-ticket extraction (samples/chat_clean.jsonl): 0.22, 0.21;
+- narrow, five support intents in templated phrasings, one at 55%: 0.12 (0.11–0.13),
+  0.49 (some of that intent's clusters stay apart at 0.8).
+Outliers, in robust z of closeness to a topic: four off-task rows planted in a balanced
+support set −5.2 to −6.1 (prompts), the other rows of clean sets −2.0 to −3.6.
 """
 
 from __future__ import annotations
@@ -119,21 +120,21 @@ class LowDiversity(EmbeddingCheck):
     embeddings' covariance (d×d, so any number of rows costs the same; equal to the n×n
     kernel definition). The score grows with the number of rows, so it is judged at a
     fixed reference size: the mean over 200 random subsets of `reference` (100) rows, as
-    a share of them ("100 random prompts behave like 15 distinct ones": 0.15), with a 95%
+    a share of them ("100 random prompts behave like 12 distinct ones": 0.12), with a 95%
     confidence interval from disjoint subsets (auditor.diversity.vendi_at_reference: it
     narrows as the sample grows). Fewer rows than the reference: reported, not judged.
     The score of the whole sample and the mean pairwise cosine distance (with a
     bootstrap interval) are reported beside it.
     Why it matters: a dataset of 2,000 rows that ask the same thing five ways teaches what
     400 would, and narrow, repetitive data makes a narrow model.
-    Example: 200 support requests, all rephrasings of five intents → share 0.15 (fail for
-    a general assistant); 220 varied tasks over 25 domains → 0.65 (pass).
+    Example: 200 support requests, all rephrasings of five intents → share 0.12 (fail for
+    a general assistant); 224 varied tasks over 39 domains → 0.73 (pass).
     Bands (fail or warn only when the whole interval is below): prompts warn < 0.30,
     fail < 0.18; answers warn < 0.20, fail < 0.10. For tasks narrow by design
     (classification, extraction, formatting, style, tool use) prompts warn < 0.12, fail
     < 0.06, and answers are reported but not judged. Calibrated on the sets in this
-    module's docstring: broad sets measure 0.65, a support-ticket extraction set 0.21, the
-    templated five-intent set 0.15.
+    module's docstring: broad sets measure 0.65–0.73, a support-ticket extraction set
+    0.22, the templated five-intent set 0.12.
     Options: `reference` (100); `warn_below` / `fail_below` replace the prompt band.
     """
 
@@ -245,11 +246,13 @@ class TopicDominance(EmbeddingCheck):
     even over all clusters, 0 = one topic), and each big topic's most typical rows.
     Why it matters: a model fine-tuned on data where one request is half the rows learns
     that request and little else; the share says where to add or trim.
-    Example: a support set where password resets are 55% of rows → share 0.55.
+    Example: a support set where password resets are 55% of rows → share 0.49.
     Bands (judged by the interval's lower end): warn above 0.35 and, for a general
     assistant, fail above 0.60; tasks narrow by design warn above 0.50 and never fail.
-    Calibration: broad hand-written sets measure 0.2, a support-ticket extraction set
-    0.21, five intents with one at 55% measure 0.55.
+    Calibration: broad hand-written sets measure 0.14–0.22, a support-ticket extraction
+    set 0.21 (interval 0.16–0.28), five intents with one at 55% 0.49 (0.42–0.56). Fewer
+    than 100 embedded rows are not judged: with k = √(n/2) clusters, 20 rows make 3, so
+    the largest holds a third whatever the data.
     Options: `warn_above`, `fail_above` (replace the task's band); `merge_at` (0.8).
     """
 
@@ -511,8 +514,10 @@ class Outliers(EmbeddingCheck):
     Example: a support set with a Python traceback pasted in as a request.
     Calibration: four off-task rows planted in a support set measure z −5.2 to −6.1 on
     their prompts and −17 to −52 on their answers, with nearest neighbours at or below
-    0.25; the worst rows of clean sets (broad hand-written, support tickets, generated
-    chat) measure z −2.0 to −3.5.
+    0.25; the worst prompts of clean sets (broad hand-written, support tickets, generated
+    chat) measure z −2.0 to −3.6. Answers of a narrow set are so alike that any
+    variation is many MADs (the balanced support set's clean answers reach z −45): the
+    nearest-neighbour condition is what keeps those rows in.
     Options: `z_below` (−4.5), `neighbour_below` (0.5); `warn_above` (0.0: any outlier
     warns) and `fail_above` (1.0: never fails, outliers are for review).
     """

@@ -94,3 +94,22 @@ def test_a_truncation_beyond_the_models_positions_is_cut_to_them() -> None:
     assert embedder.max_tokens == 512  # MiniLM's positions; the report shows 512
     long_text = "word " * 3000
     assert embedder.encode([long_text]).shape == (1, 384)
+
+
+def test_token_budget_batches_give_the_vectors_encode_gives() -> None:
+    embedder = SentenceTransformerEmbedder(max_tokens=128)
+    model = embedder.load()
+    texts = [
+        "",
+        "ok",
+        "How do I reset my password?",
+        "A much longer text about sourdough starters, hydration and proofing times " * 12,
+        *[f"question {i}: " + "word " * (i * 7 % 90) for i in range(60)],
+    ]
+    ours = embedder.encode(texts)
+    plain = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert float(np.einsum("ij,ij->i", ours, plain).min()) > 0.99999
+    # Budgets that force one text per batch or all in one give the same vectors.
+    for budget in (1, 1 << 20):
+        other = SentenceTransformerEmbedder(max_tokens=128, token_budget=budget).encode(texts)
+        assert float(np.einsum("ij,ij->i", ours, other).min()) > 0.99999
