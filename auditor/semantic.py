@@ -30,10 +30,10 @@ from auditor.embeddings import Embedder
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 
-#: Rows per split embedded by default. Two texts a row (prompt and response) at the
-#: 60–150 texts/s MiniLM reaches on chat-length texts cut to 128 word pieces on the
-#: development machine's 2 cores: about a minute cold (benchmarks/bench_embeddings.py),
-#: nothing warm.
+#: Rows per split embedded by default: two texts a row (prompt and answer), at the ~145
+#: chat-length texts/s the development machine's 2 cores reach, is about half a minute
+#: cold for the train split and as much again for a big eval split; nothing warm
+#: (benchmarks/README.md: a 100k-row audit, 52 s cold).
 DEFAULT_BUDGET = 2000
 
 #: Called with (texts embedded so far, texts to embed, seconds so far).

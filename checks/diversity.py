@@ -593,14 +593,15 @@ class Outliers(EmbeddingCheck):
                     hint="look at the row; remove it if it does not belong",
                 )
             )
-        metrics.append(
-            Metric(
-                name="outlier_rows",
-                value=len(flagged),
+        metrics += [
+            Metric(name="outlier_rows", value=len(flagged), unit="rows"),
+            interval_metric(
+                "outlier_share",
+                share_interval(len(flagged), checked),
                 warn_at=o.warn_above,
                 fail_at=o.fail_above,
-                unit="rows",
-            )
-        )
+                note="of the embedded rows; each outlier is listed by line",
+            ),
+        ]
         summary = f"{len(flagged):,} of {checked:,} embedded rows are far from every topic"
         return self.result(status, 1.0 - min(1.0, rate * 10), summary, metrics, findings)
