@@ -89,7 +89,8 @@ def embedding_info(ctx: AuditContext) -> EmbeddingInfo | None:
     value = ctx.artifacts.get("embeddings")
     if value is None or isinstance(value, Exception):
         return None
-    return EmbeddingInfo(**vars(value.run))
+    info: EmbeddingInfo = value.run
+    return info
 
 
 def require_model_folder(path: str) -> None:

@@ -238,12 +238,9 @@ class Topics:
         return members[np.argsort(-self.similarity[members], kind="stable")[:count]]
 
 
-def topics_of(vectors: F32, merge_at: float, seed: int = 0, cap: int = 40) -> Topics:
-    """Cluster, then join clusters whose centroids have cosine ≥ `merge_at` (single link)."""
-    x = _as_normalized(vectors)
-    k = cluster_count(len(x), cap)
-    labels, centroids = spherical_kmeans(x.astype(np.float32), k, seed)
-    parent = np.arange(k)
+def components(n: int, edges: list[tuple[int, int]]) -> npt.NDArray[np.int64]:
+    """A component label per node of an undirected graph (union-find)."""
+    parent = np.arange(n)
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -251,10 +248,18 @@ def topics_of(vectors: F32, merge_at: float, seed: int = 0, cap: int = 40) -> To
             i = int(parent[i])
         return i
 
+    for a, b in edges:
+        parent[root(a)] = root(b)
+    return np.array([root(i) for i in range(n)], dtype=np.int64)
+
+
+def topics_of(vectors: F32, merge_at: float, seed: int = 0, cap: int = 40) -> Topics:
+    """Cluster, then join clusters whose centroids have cosine ≥ `merge_at` (single link)."""
+    x = _as_normalized(vectors)
+    k = cluster_count(len(x), cap)
+    labels, centroids = spherical_kmeans(x.astype(np.float32), k, seed)
     close = np.argwhere(np.triu(centroids @ centroids.T, 1) >= merge_at)
-    for a, b in close:
-        parent[root(int(a))] = root(int(b))
-    roots = np.array([root(i) for i in range(k)])
+    roots = components(k, [(int(a), int(b)) for a, b in close])
     topic = np.unique(roots, return_inverse=True)[1][labels] if len(x) else labels
     similarity = np.einsum("ij,ij->i", x, centroids[labels]) if len(x) else np.zeros(0)
     return Topics(labels, topic.astype(np.int64), centroids, similarity, k)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from auditor.check import CheckResult, Finding
+from auditor.semantic import EmbeddingInfo
 from auditor.verdict import Verdict
 
 #: Bump the minor version for added fields, the major one for renamed or removed fields.
@@ -28,26 +29,6 @@ class TaskInfo(BaseModel):
     name: str
     inferred: bool
     reason: str
-
-
-class EmbeddingInfo(BaseModel):
-    """What the embedding checks embedded: the model, the truncation, the sample, the cache."""
-
-    model: str
-    max_tokens: int
-    #: Rows per split embedded at most; None with --embed-all.
-    budget: int | None
-    seed: int
-    #: Distinct texts the checks needed, how many were embedded now, how many the cache had.
-    texts: int
-    embedded: int
-    cached: int
-    seconds: float
-    cache: str | None
-    train_rows: int
-    train_sampled: int
-    eval_rows: int
-    eval_sampled: int
 
 
 class Report(BaseModel):

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+from pydantic import BaseModel
 
 from auditor.comparison import without_roles
 from auditor.embeddings import Embedder
@@ -70,14 +71,15 @@ class SplitVectors:
         return self.prompt if name == "prompt" else self.response
 
 
-@dataclass(frozen=True)
-class EmbeddingRun:
-    """What was embedded, how, and how much of it the cache already held."""
+class EmbeddingInfo(BaseModel):
+    """What the embedding checks embedded: the model, the truncation, the sample, the cache."""
 
     model: str
     max_tokens: int
+    #: Rows per split embedded at most; None with --embed-all.
     budget: int | None
     seed: int
+    #: Distinct texts the checks needed, how many were embedded now, how many the cache had.
     texts: int
     embedded: int
     cached: int
@@ -93,7 +95,8 @@ class EmbeddingRun:
 class Embeddings:
     train: SplitVectors
     eval: SplitVectors
-    run: EmbeddingRun
+    #: What was embedded, how, and how much the cache already held (the report's record).
+    run: EmbeddingInfo
 
     def split(self, name: str) -> SplitVectors:
         return self.train if name == "train" else self.eval
@@ -236,7 +239,7 @@ def embed_splits(
         )
         for name, plan in plans.items()
     }
-    run = EmbeddingRun(
+    run = EmbeddingInfo(
         model=embedder.model_id,
         max_tokens=embedder.max_tokens,
         budget=budget,

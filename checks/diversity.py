@@ -29,6 +29,7 @@ from auditor.context import AuditContext
 from auditor.diversity import (
     TOPIC_MERGE,
     Interval,
+    components,
     mean_distance_interval,
     share_interval,
     vendi_at_reference,
@@ -222,10 +223,7 @@ class LowDiversity(EmbeddingCheck):
                             f"{topics.sizes[biggest]:,} of {vectors.n:,} embedded rows"
                             f"{place.mention()}"
                         ),
-                        file=place.file,
-                        line=place.line,
-                        related_lines=place.related_lines,
-                        related_file=place.related_file,
+                        **place.where(),
                         path=side,
                         excerpt=clip(vectors.texts[topics.representatives(biggest, 1)[0]], 120),
                         hint="add examples of other requests and phrasings, or collapse the "
@@ -313,10 +311,7 @@ class TopicDominance(EmbeddingCheck):
                     message=f"topic {rank + 1}: {sizes[topic]:,} of {vectors.n:,} embedded "
                     f"{side_name(side)}s ({share:.0%}); its most typical rows are shown"
                     f"{place.mention()}",
-                    file=place.file,
-                    line=place.line,
-                    related_lines=place.related_lines,
-                    related_file=place.related_file,
+                    **place.where(),
                     path=side,
                     category="dominant" if dominant else "topic",
                     excerpt=clip(vectors.texts[topics.representatives(int(topic), 1)[0]], 120),
@@ -346,21 +341,6 @@ class TopicDominance(EmbeddingCheck):
         return self.result(
             status, score, summary, metrics, findings if status is not Status.PASS else findings[:0]
         )
-
-
-def _union_find(n: int, edges: list[tuple[int, int]]) -> np.ndarray:
-    """Component label per node of an undirected graph."""
-    parent = np.arange(n)
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = int(parent[i])
-        return i
-
-    for a, b in edges:
-        parent[root(a)] = root(b)
-    return np.array([root(i) for i in range(n)], dtype=np.int64)
 
 
 class SemanticDuplicates(EmbeddingCheck):
@@ -436,7 +416,7 @@ class SemanticDuplicates(EmbeddingCheck):
                     if agree < self.options.answer_threshold:
                         continue  # a contrast, not a copy
                 edges.append((int(p), int(q)))
-        groups = _union_find(vectors.n, edges)
+        groups = components(vectors.n, edges)
         sizes = np.bincount(groups, minlength=vectors.n)
         in_group = np.zeros(vectors.n, dtype=bool)
         for p, q in edges:
@@ -464,10 +444,7 @@ class SemanticDuplicates(EmbeddingCheck):
                     severity=severity,
                     message=f"{len(positions)} {side_name(side)}s say the same thing in other "
                     f"words (cosine up to {top:.2f}): lines {lines}{place.mention()}",
-                    file=place.file,
-                    line=place.line,
-                    related_lines=place.related_lines,
-                    related_file=place.related_file,
+                    **place.where(),
                     path=side,
                     excerpt=clip(vectors.texts[positions[0]], 120),
                     related_excerpt=clip(vectors.texts[positions[1]], 120),

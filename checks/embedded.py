@@ -4,6 +4,7 @@ the sample they were measured on, and pointing at the lines behind a sampled row
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.check import Check, CheckResult, Metric
 from auditor.config import Task
@@ -90,6 +91,15 @@ class Place:
     related_lines: list[int]
     related_file: str | None
     elsewhere: list[str]
+
+    def where(self) -> dict[str, Any]:
+        """The Finding fields that say where the rows are."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "related_lines": self.related_lines,
+            "related_file": self.related_file,
+        }
 
     def mention(self) -> str:
         return f" (and {', '.join(self.elsewhere)})" if self.elsewhere else ""
