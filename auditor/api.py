@@ -81,6 +81,7 @@ def audit(
         tokenizer=tokens.tokenizer_name if tokens is not None else None,
         selected=[c.code for c in checks],
         embeddings=embedding_info(ctx),
+        config=config.model_dump(mode="json", by_alias=True),
     )
 
 

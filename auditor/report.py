@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -43,6 +44,10 @@ class Report(BaseModel):
     tokenizer: str | None = None
     selected: list[str] = Field(default_factory=list)
     embeddings: EmbeddingInfo | None = None
+    #: The settings the audit ran with (AuditConfig, by its config-file keys).
+    config: dict[str, Any] = Field(default_factory=dict)
+    #: The command line that produced the report, when the CLI did.
+    command: str | None = None
 
     def result(self, code: str) -> CheckResult | None:
         return next((c for c in self.checks if c.code == code), None)

@@ -1,0 +1,124 @@
+"""The HTML report in a real browser (Debian's Chromium, driven by Playwright): what a
+reviewer sees, no network, no console errors, and dataset content that cannot run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from auditor import AuditConfig, audit
+from reports.html import content_security_policy, render_html
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKEN = ROOT / "samples" / "chat_broken.jsonl"
+SHOTS = Path("/tmp/ftaudit-screenshots")
+PAYLOADS = [
+    "<script>window.pwned = 1; document.title = 'pwned'</script>",
+    '<img src=x onerror="window.pwned = 2">',
+    '<a href="javascript:window.pwned=3">click</a>',
+    "</style><script>window.pwned = 4</script>",
+    '</textarea><svg onload="window.pwned = 5">',
+    '" onmouseover="window.pwned = 6" x="',
+    "' autofocus onfocus='window.pwned = 7",
+]
+
+
+def chromium() -> str:
+    found = shutil.which("chromium")
+    assert found, "the browser tests need Debian's chromium (apt-get install -y chromium)"
+    return found
+
+
+def open_in_browser(path: Path, screenshot: str) -> dict[str, object]:
+    from playwright.sync_api import sync_playwright
+
+    seen: dict[str, object] = {"requests": [], "errors": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium(), args=["--no-sandbox", "--disable-background-networking"]
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: seen["requests"].append(r.url))  # type: ignore[attr-defined]
+            page.on(
+                "console",
+                lambda m: seen["errors"].append(m.text) if m.type == "error" else None,  # type: ignore[attr-defined]
+            )
+            page.on("pageerror", lambda e: seen["errors"].append(str(e)))  # type: ignore[attr-defined]
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            seen["verdict"] = page.locator("#verdict").inner_text()
+            seen["rows"] = page.locator("#check-table tbody tr").count()
+            seen["pwned"] = page.evaluate(
+                "typeof window.pwned === 'undefined' ? null : window.pwned"
+            )
+            seen["title"] = page.title()
+            seen["scripts"] = page.evaluate("document.scripts.length")
+            seen["images"] = page.evaluate("document.images.length")
+            page.select_option("#filter-code", index=1)
+            seen["visible_sections"] = page.locator("section.check:not(.hidden)").count()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            shot = SHOTS / screenshot
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot: {shot}")
+            seen["shot"] = shot
+        finally:
+            browser.close()
+    return seen
+
+
+def test_the_report_opens_offline_with_the_verdict_and_every_check(tmp_path: Path) -> None:
+    report = audit([BROKEN], config=AuditConfig())
+    path = tmp_path / "report.html"
+    path.write_text(render_html(report), encoding="utf-8")
+    seen = open_in_browser(path, "report.png")
+    assert seen["verdict"] == "NO-GO"
+    assert seen["rows"] == len(report.checks)
+    assert seen["errors"] == []  # a CSP violation or a script error would be here
+    assert [u for u in seen["requests"] if not str(u).startswith("file:")] == []  # type: ignore[attr-defined]
+    assert seen["visible_sections"] == 1  # the code filter works
+    assert Path(str(seen["shot"])).stat().st_size > 10_000
+
+
+def test_dataset_content_renders_as_inert_text(tmp_path: Path) -> None:
+    rows = []
+    for payload in PAYLOADS:
+        row = {
+            "messages": [
+                {"role": "user", "content": payload},
+                {"role": "assistant", "content": payload},
+            ]
+        }
+        rows += [row, row]  # exact copies, so FT301 quotes the payload as evidence
+    data = tmp_path / "x<img src=q onerror=window.pwned=9>.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    report = audit([data], config=AuditConfig())
+    html = render_html(report)
+    assert "<script>window.pwned" not in html and 'onerror="window' not in html
+    path = tmp_path / "report.html"
+    path.write_text(html, encoding="utf-8")
+    seen = open_in_browser(path, "xss.png")
+    assert seen["pwned"] is None
+    assert str(seen["title"]).startswith("ftaudit ")  # a payload would set it to "pwned"
+    assert seen["scripts"] == 1 and seen["images"] == 0  # only the report's own script
+    assert "window.pwned = 1" in Path(path).read_text()  # shown, as text
+
+
+def test_the_policy_allows_nothing_from_outside() -> None:
+    policy = content_security_policy()
+    assert policy.startswith("default-src 'none'")
+    assert "http" not in policy and "unsafe-inline" not in policy
+    html = render_html(audit([BROKEN], config=AuditConfig()))
+    assert "http://" not in html.replace("http://json", "") and "https://" not in html
+    assert "<link" not in html and " src=" not in html
+
+
+@pytest.mark.parametrize("code", ["FT301"])
+def test_each_section_embeds_its_explain_text(code: str) -> None:
+    report = audit([BROKEN], config=AuditConfig())
+    html = render_html(report)
+    assert f'id="{code}"' in html and f"ftaudit explain {code}" in html
+    assert "What it checks" in html
