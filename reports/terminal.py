@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -32,7 +34,7 @@ def render_terminal(report: Report, console: Console) -> None:
     console.print(_banner(report))
     console.print(_datasets(report))
     console.print(_checks(report, console.width))
-    top = _top_findings(report)
+    top = _top_findings(report, console.width)
     if top is not None:
         console.print(top)
     codes = [c.code for c in report.checks if c.status in (Status.FAIL, Status.WARN)]
@@ -109,7 +111,17 @@ def _checks(report: Report, width: int) -> Table:
     return table
 
 
-def _top_findings(report: Report) -> Table | None:
+def shown_path(path: str | None) -> str:
+    """A path relative to the working directory when it is under it, else as given."""
+    if not path:
+        return ""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return path
+
+
+def _top_findings(report: Report, width: int = 120) -> Table | None:
     # Most severe first; within a severity, each check's first finding before any check's
     # second, so one check with thousands of findings cannot hide the others. A check
     # lists its findings most important first (largest clusters, say).
@@ -132,16 +144,20 @@ def _top_findings(report: Report) -> Table | None:
         show_edge=False,
         pad_edge=False,
     )
-    table.add_column("where", no_wrap=True)
+    # Paths relative to the working directory; a long one folds and leaves the problem
+    # text the room (the column takes 40% of the width at most).
+    longest = max((len(shown_path(f.file)) + 6 for f in ranked[:TOP_FINDINGS]), default=10)
+    table.add_column("where", overflow="fold", max_width=min(longest, max(24, width * 2 // 5)))
     table.add_column("code")
     table.add_column("problem", overflow="fold")
     for finding in ranked[:TOP_FINDINGS]:
-        where = f"{finding.file}:{finding.line}" if finding.line else (finding.file or "")
+        file = shown_path(finding.file)
+        where = f"{file}:{finding.line}" if finding.line else file
         message = Text(finding.message)
         if finding.excerpt:
             message.append(f"\n  “{finding.excerpt}”", style="cyan")
         if finding.related_excerpt:
-            other = finding.related_file or finding.file or ""
+            other = shown_path(finding.related_file or finding.file)
             line = f":{finding.related_lines[0]}" if finding.related_lines else ""
             message.append(f"\n  ↔ {other}{line} “{finding.related_excerpt}”", style="cyan")
         if finding.hint:

@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from auditor import AuditConfig, audit
@@ -23,7 +24,9 @@ def chat(question: str, answer: str) -> str:
     return json.dumps({"messages": turns})
 
 
-def test_top_findings_show_every_failing_check(tmp_path: Path) -> None:
+def test_top_findings_show_every_failing_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Twenty exact copies near the top of the file (FT301: twenty findings) and one
     # cluster of three near-copies at the end (FT302's largest cluster): the near-copies
     # must still make the top list, not drown under the exact copies' line numbers.
@@ -36,12 +39,13 @@ def test_top_findings_show_every_failing_check(tmp_path: Path) -> None:
     ]
     path = tmp_path / "data.jsonl"
     path.write_text("\n".join(rows) + "\n")
+    monkeypatch.chdir(tmp_path)  # paths under the working directory are shown relative
     report = audit([path], config=AuditConfig(select=["FT301", "FT302"]))
     assert report.result("FT301").findings_total == 20 > TOP_FINDINGS
     console = Console(record=True, width=200, file=io.StringIO())
     render_terminal(report, console)
     top = console.export_text().split("Top findings", 1)[1]
-    assert "data.jsonl:61 " in top and "3 rows are near-copies of line 61" in top
+    assert "\ndata.jsonl:61 " in top and "3 rows are near-copies of line 61" in top
     assert "FT301" in top
 
 
