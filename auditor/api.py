@@ -12,6 +12,7 @@ from auditor.dataset import Progress, load_dataset
 from auditor.embeddings import Embedder
 from auditor.engine import CheckProgress, run_checks
 from auditor.formats import KeyMapping
+from auditor.profile import build_profile
 from auditor.registry import select_checks
 from auditor.report import DatasetInfo, EmbeddingInfo, Report, TaskInfo
 from auditor.semantic import EmbedProgress
@@ -82,6 +83,7 @@ def audit(
         selected=[c.code for c in checks],
         embeddings=embedding_info(ctx),
         config=config.model_dump(mode="json", by_alias=True),
+        profile=build_profile(ctx),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from auditor.check import CheckResult, Finding
+from auditor.profile import Profile
 from auditor.semantic import EmbeddingInfo
 from auditor.verdict import Verdict
 
@@ -48,6 +49,8 @@ class Report(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     #: The command line that produced the report, when the CLI did.
     command: str | None = None
+    #: The dataset's shape, for the HTML report's charts (auditor.profile).
+    profile: Profile | None = None
 
     def result(self, code: str) -> CheckResult | None:
         return next((c for c in self.checks if c.code == code), None)

@@ -44,7 +44,8 @@ padding-top:4px;border-top:1px dashed var(--line)}.finding{margin:8px 0}
 padding:4px 8px;border-left:3px solid var(--line);background:#f6f8fa;white-space:pre-wrap;
 word-break:break-word}.hint{color:var(--muted)}pre{white-space:pre-wrap;background:#f6f8fa;
 padding:8px;border-radius:6px}.filters{margin:8px 0}.filters label{margin-right:16px}
-.hidden{display:none}
+.hidden{display:none}figure.chart{margin:12px 0}figure.chart svg{max-width:100%;
+height:auto}figcaption{font-weight:600;margin-bottom:4px}
 @media print{.filters{display:none}details{display:block}details>*{display:block}
 .banner{color:#000;border:2px solid #000;background:none!important}}
 """
@@ -168,7 +169,10 @@ def render_html(report: Report) -> str:
     rows = [
         Row(c.code, c.name, c.status.value, c.score, headline(c), c.summary) for c in report.checks
     ]
+    from reports.charts import INSTALL, charts_available, report_charts
     from reports.terminal import embedding_line
+
+    charts = [(c.title, _Raw(c.svg)) for c in report_charts(report)]
 
     return template.render(
         report=report,
@@ -183,6 +187,10 @@ def render_html(report: Report) -> str:
         finding_codes=sorted({s.code for s in sections if s.findings}),
         embedding_line=embedding_line(report.embeddings) if report.embeddings else "",
         config_text=json.dumps(report.config, indent=2, sort_keys=True) if report.config else "",
+        charts=[{"title": title, "svg": svg} for title, svg in charts],
+        charts_note="no data to chart"
+        if charts_available()
+        else f"charts need matplotlib: {INSTALL}",
     )
 
 
