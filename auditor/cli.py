@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -42,6 +43,15 @@ ConfigFile = Annotated[
 class OutputFormat(StrEnum):
     TERMINAL = "terminal"
     JSON = "json"
+    HTML = "html"
+    MARKDOWN = "markdown"
+    GITHUB = "github"
+    SARIF = "sarif"
+    CSV = "csv"
+
+
+#: The command line main() was given, for the report's "how to reproduce".
+_COMMAND_LINE: list[str] = []
 
 
 def _version(value: bool) -> None:
@@ -89,6 +99,10 @@ def audit(
     ] = OutputFormat.TERMINAL,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the self-contained HTML report to this file."),
     ] = None,
     select: Annotated[
         list[str] | None, typer.Option(help="Only these code prefixes, e.g. FT0,FT1.")
@@ -181,10 +195,11 @@ def audit(
             on_check=progress.check,
             on_embed=progress.embed,
         )
+    report.command = shlex.join(["ftaudit", *_COMMAND_LINE]) if _COMMAND_LINE else None
     for info in report.datasets:
         if info.discovered:
             typer.echo(f"found eval split beside the training file: {info.path}", err=True)
-    _emit(report, output_format, output)
+    _emit(report, output_format, output, html)
     if report.verdict.status is VerdictStatus.NO_GO:
         return 1
     if report.verdict.status is VerdictStatus.REVIEW and settings.strict:
@@ -192,27 +207,50 @@ def audit(
     return 0
 
 
-def _emit(report: Any, output_format: OutputFormat, output: Path | None) -> None:
+#: Renderers by format, imported only when chosen: `ftaudit --help` stays fast.
+RENDERERS = {
+    "json": ("reports.json_report", "render_json"),
+    "html": ("reports.html", "render_html"),
+    "markdown": ("reports.markdown", "render_markdown"),
+    "github": ("reports.github", "render_github"),
+    "sarif": ("reports.sarif", "render_sarif"),
+    "csv": ("reports.csv_report", "render_csv"),
+}
+
+
+def _render(report: Any, output_format: str) -> str:
+    import importlib
+
+    module, function = RENDERERS[output_format]
+    text: str = getattr(importlib.import_module(module), function)(report)
+    return text
+
+
+def _emit(
+    report: Any, output_format: OutputFormat, output: Path | None, html: Path | None = None
+) -> None:
     from rich.console import Console
 
     from auditor.atomic import write_atomic
-    from reports.json_report import render_json
     from reports.terminal import render_terminal
 
-    if output_format is OutputFormat.JSON:
-        text = render_json(report)
-    else:
+    if html is not None:
+        write_atomic(html, _render(report, "html").encode("utf-8"))
+        typer.echo(f"HTML report written to {html}", err=True)
+    if output_format is OutputFormat.TERMINAL:
         recorder = Console(record=True, width=120, file=io.StringIO())
         render_terminal(report, recorder)
         text = recorder.export_text()
+    else:
+        text = _render(report, output_format.value)
     if output is not None:
         write_atomic(output, text.encode("utf-8"))
         render_terminal(report, Console())
         typer.echo(f"report written to {output}", err=True)
-    elif output_format is OutputFormat.JSON:
-        sys.stdout.write(text)
-    else:
+    elif output_format is OutputFormat.TERMINAL:
         render_terminal(report, Console())
+    else:
+        sys.stdout.write(text)
 
 
 class _Progress:
@@ -416,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     from auditor.registry import PluginError
 
     args = list(sys.argv[1:] if argv is None else argv)
+    _COMMAND_LINE[:] = args
     if args and args[0] not in SUBCOMMANDS and args[0] not in ROOT_FLAGS:
         args.insert(0, "audit")
     command = typer.main.get_command(app)

@@ -122,3 +122,16 @@ def test_each_section_embeds_its_explain_text(code: str) -> None:
     html = render_html(report)
     assert f'id="{code}"' in html and f"ftaudit explain {code}" in html
     assert "What it checks" in html
+
+
+def test_the_cli_writes_html_beside_any_format(tmp_path: Path) -> None:
+    from auditor.cli import main
+
+    html, sarif = tmp_path / "report.html", tmp_path / "out.sarif"
+    code = main([str(BROKEN), "--html", str(html), "--format", "sarif", "-o", str(sarif), "-q"])
+    assert code == 1  # NO-GO
+    text = html.read_text()
+    assert text.startswith("<!doctype html>") and "NO-GO" in text
+    assert f"ftaudit {BROKEN} --html {html}" in text  # how to reproduce it
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    assert not list(tmp_path.glob(".report.html.*"))  # written atomically
