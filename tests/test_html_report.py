@@ -58,6 +58,11 @@ def open_in_browser(path: Path, screenshot: str) -> dict[str, object]:
             seen["title"] = page.title()
             seen["scripts"] = page.evaluate("document.scripts.length")
             seen["images"] = page.evaluate("document.images.length")
+            # Printing: the filters go, collapsed findings print open.
+            page.emulate_media(media="print")
+            seen["filters_printed"] = page.locator("#filters").is_visible()
+            seen["pdf_bytes"] = len(page.pdf())
+            page.emulate_media(media="screen")
             page.select_option("#filter-code", index=1)
             seen["visible_sections"] = page.locator("section.check:not(.hidden)").count()
             SHOTS.mkdir(parents=True, exist_ok=True)
@@ -80,6 +85,7 @@ def test_the_report_opens_offline_with_the_verdict_and_every_check(tmp_path: Pat
     assert seen["errors"] == []  # a CSP violation or a script error would be here
     assert [u for u in seen["requests"] if not str(u).startswith("file:")] == []  # type: ignore[attr-defined]
     assert seen["visible_sections"] == 1  # the code filter works
+    assert seen["filters_printed"] is False and int(str(seen["pdf_bytes"])) > 20_000
     assert Path(str(seen["shot"])).stat().st_size > 10_000
 
 
