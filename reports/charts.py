@@ -19,6 +19,12 @@ from auditor.report import Report
 
 INSTALL = 'pip install "ftaudit[report]"'
 WIDTH, HEIGHT = 6.4, 3.0
+#: Characters of a label drawn from the data (a role, a file name) at most.
+LABEL = 24
+
+
+def label(text: str) -> str:
+    return text if len(text) <= LABEL else text[: LABEL - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ def _svg(figure: Any) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
+    # Comments first: matplotlib writes each label into one, unescaped quotes and all.
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
     text = re.sub(r"<\?xml[^>]*>|<!DOCTYPE[^>]*>", "", text)
     text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
     text = re.sub(r"<style[^>]*>.*?</style>", "", text, flags=re.S)
@@ -52,14 +60,19 @@ def _presentation(match: re.Match[str]) -> str:
     return " ".join(f'{key.strip()}="{value.strip()}"' for key, value in pairs)
 
 
-def _figure() -> tuple[Any, Any]:
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "path", "font.size": 9})
-    figure, axes = plt.subplots(figsize=(WIDTH, HEIGHT))
+    # Labels come from the data (roles, file names): never parse them as math text.
+    plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "text.parse_math": False})
+    return plt
+
+
+def _figure() -> tuple[Any, Any]:
+    figure, axes = _pyplot().subplots(figsize=(WIDTH, HEIGHT))
     return figure, axes
 
 
@@ -95,9 +108,7 @@ def structure(report: Report) -> Chart | None:
     profile = report.profile
     if profile is None or not (profile.turns or profile.roles):
         return None
-    import matplotlib.pyplot as plt
-
-    figure, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, HEIGHT))
+    figure, (left, right) = _pyplot().subplots(1, 2, figsize=(WIDTH, HEIGHT))
     if profile.turns:
         keys = sorted(profile.turns, key=lambda k: (k == "9+", int(k.rstrip("+"))))
         left.bar(keys, [profile.turns[k] for k in keys], color="#0969da")
@@ -105,7 +116,8 @@ def structure(report: Report) -> Chart | None:
         left.set_ylabel("rows")
     if profile.roles:
         roles = list(profile.roles)[:8]
-        right.barh(roles[::-1], [profile.roles[r] for r in roles][::-1], color="#8250df")
+        names = [label(r) for r in roles]
+        right.barh(names[::-1], [profile.roles[r] for r in roles][::-1], color="#8250df")
         right.set_xlabel("messages")
     return Chart("Turn and role structure", _close(figure))
 
@@ -121,10 +133,18 @@ def duplicate_clusters(report: Report) -> Chart | None:
             sizes[code] = found
     if not sizes:
         return None
+    import numpy as np
+
     figure, axes = _figure()
+    largest = max(max(v) for v in sizes.values())
+    # Log-spaced bins: one cluster of 30k copies must not make 30k bins.
+    bins = np.unique(np.round(np.geomspace(2, largest + 1, 25)))
+    bins = bins if len(bins) > 1 else np.array([2, 3])
     for code, values in sizes.items():
-        label = {"FT301": "exact copies", "FT302": "near-copies"}[code]
-        axes.hist(values, bins=range(2, max(values) + 2), alpha=0.7, label=label, align="left")
+        name = {"FT301": "exact copies", "FT302": "near-copies"}[code]
+        axes.hist(values, bins=bins, alpha=0.7, label=name)
+    if largest > 30:
+        axes.set_xscale("log")
     axes.set_xlabel("rows per duplicate cluster (largest 200 clusters per check)")
     axes.set_ylabel("clusters")
     axes.legend()
@@ -167,10 +187,11 @@ def leakage(report: Report) -> Chart | None:
             np.arange(len(methods)) + i * width,
             [counts[m].get(path, 0) for m in methods],
             width,
-            label=path.rsplit("/", 1)[-1],
+            # A leading underscore would hide the entry from matplotlib's legend.
+            label=label(path).lstrip("_") or "eval",
         )
     axes.set_xticks(np.arange(len(methods)) + width * (len(files) - 1) / 2, methods)
-    axes.set_ylabel("eval rows flagged")
+    axes.set_ylabel("eval rows flagged (FT505: estimated)")
     axes.legend(fontsize=7)
     return Chart("Leakage per method and eval file", _close(figure))
 

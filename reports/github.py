@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.check import Finding, Severity, Status
+from auditor.check import Finding, Severity
 from auditor.report import Report
 from reports.sarif import relative_path
 
@@ -25,13 +25,16 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+#: Characters of an annotation's message at most.
+MESSAGE_LIMIT = 1000
+
+
 def render_github(report: Report, base: Path | None = None) -> str:
-    lines = []
-    for check in report.checks:
-        flagged = check.status in (Status.WARN, Status.FAIL)
-        for finding in check.findings:
-            if flagged or finding.severity is Severity.ERROR:
-                lines.append(annotation(finding, f"{check.code} {check.name}", base))
+    lines = [
+        annotation(finding, f"{check.code} {check.name}", base)
+        for check in report.checks
+        for finding in check.findings
+    ]
     lines.append(f"::notice::{escape_data(_summary(report))}")
     return "\n".join(lines) + "\n"
 
@@ -46,6 +49,8 @@ def annotation(finding: Finding, title: str, base: Path | None = None) -> str:
     message = finding.message
     if finding.hint:
         message += f"\nfix: {finding.hint}"
+    if len(message) > MESSAGE_LIMIT:  # a 100 KB field must not make a 100 KB annotation
+        message = message[: MESSAGE_LIMIT - 1] + "…"
     return f"::{COMMAND[finding.severity]} {','.join(properties)}::{escape_data(message)}"
 
 

@@ -21,6 +21,25 @@ from auditor.report import Report
 FINDINGS_PER_CHECK = 200
 #: Sections with at most this many findings start open.
 OPEN_UP_TO = 10
+#: Characters of any one text from the data (message, excerpt, hint, metric) at most:
+#: a 100 KB field must not make a 100 MB report.
+TEXT_LIMIT = 2000
+
+
+def clipped(text: object) -> object:
+    if isinstance(text, str) and len(text) > TEXT_LIMIT:
+        return text[: TEXT_LIMIT - 1] + "…"
+    return text
+
+
+def short_finding(finding: Finding) -> Finding:
+    fields = ("message", "excerpt", "related_excerpt", "hint", "path", "file", "related_file")
+    return finding.model_copy(update={f: clipped(getattr(finding, f)) for f in fields})
+
+
+def short_metric(metric: Metric) -> Metric:
+    return metric.model_copy(update={"value": clipped(metric.value), "note": clipped(metric.note)})
+
 
 STYLE = """
 :root{--go:#1a7f37;--review:#9a6700;--nogo:#cf222e;--muted:#57606a;--line:#d0d7de}
@@ -47,6 +66,7 @@ padding:8px;border-radius:6px}.filters{margin:8px 0}.filters label{margin-right:
 .hidden{display:none}figure.chart{margin:12px 0}figure.chart svg{max-width:100%;
 height:auto}figcaption{font-weight:600;margin-bottom:4px}
 @media print{.filters{display:none}details{display:block}details>*{display:block}
+details::details-content{content-visibility:visible;display:block}
 .banner{color:#000;border:2px solid #000;background:none!important}}
 """
 
@@ -155,9 +175,9 @@ def render_html(report: Report) -> str:
             code=c.code,
             name=c.name,
             status=c.status.value,
-            summary=c.summary,
-            metrics=c.metrics,
-            findings=c.findings[:FINDINGS_PER_CHECK],
+            summary=str(clipped(c.summary)),
+            metrics=[short_metric(m) for m in c.metrics],
+            findings=[short_finding(f) for f in c.findings[:FINDINGS_PER_CHECK]],
             total=max(c.findings_total, len(c.findings)),
             shown=min(len(c.findings), FINDINGS_PER_CHECK),
             open=0 < len(c.findings) <= OPEN_UP_TO,
@@ -167,7 +187,15 @@ def render_html(report: Report) -> str:
         if c.status not in (Status.PASS, Status.SKIPPED) or c.findings
     ]
     rows = [
-        Row(c.code, c.name, c.status.value, c.score, headline(c), c.summary) for c in report.checks
+        Row(
+            c.code,
+            c.name,
+            c.status.value,
+            c.score,
+            str(clipped(headline(c))),
+            str(clipped(c.summary)),
+        )
+        for c in report.checks
     ]
     from reports.charts import INSTALL, charts_available, report_charts
     from reports.terminal import embedding_line
@@ -185,6 +213,7 @@ def render_html(report: Report) -> str:
         rows=rows,
         sections=sections,
         finding_codes=sorted({s.code for s in sections if s.findings}),
+        section_codes={s.code for s in sections},
         embedding_line=embedding_line(report.embeddings) if report.embeddings else "",
         config_text=json.dumps(report.config, indent=2, sort_keys=True) if report.config else "",
         charts=[{"title": title, "svg": svg} for title, svg in charts],

@@ -32,8 +32,15 @@ def relative_path(path: str, base: Path | None = None) -> str:
 def render_sarif(report: Report, base: Path | None = None) -> str:
     """The report as a SARIF 2.1.0 log with one run (`base`: where URIs are relative to)."""
     index = {check.code: position for position, check in enumerate(report.checks)}
+    # Code scanning rejects a whole upload if one result has no location: a finding about
+    # the dataset as a whole points at the first training file.
+    default_file = next((d.path for d in report.datasets if d.split == "train"), None)
     results = [
-        _result(finding, index[check.code], base)
+        _result(
+            finding if finding.file else finding.model_copy(update={"file": default_file}),
+            index[check.code],
+            base,
+        )
         for check in report.checks
         for finding in check.findings
     ]

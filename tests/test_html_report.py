@@ -58,9 +58,14 @@ def open_in_browser(path: Path, screenshot: str) -> dict[str, object]:
             seen["title"] = page.title()
             seen["scripts"] = page.evaluate("document.scripts.length")
             seen["images"] = page.evaluate("document.images.length")
+            seen["charts"] = page.evaluate("document.querySelectorAll('figure.chart svg').length")
+            seen["sections"] = page.evaluate("document.querySelectorAll('section.check').length")
             # Printing: the filters go, collapsed findings print open.
             page.emulate_media(media="print")
             seen["filters_printed"] = page.locator("#filters").is_visible()
+            seen["printed_heights"] = page.evaluate(
+                "[...document.querySelectorAll('li.finding')].map(e => e.offsetHeight)"
+            )
             seen["pdf_bytes"] = len(page.pdf())
             page.emulate_media(media="screen")
             page.select_option("#filter-code", index=1)
@@ -86,6 +91,8 @@ def test_the_report_opens_offline_with_the_verdict_and_every_check(tmp_path: Pat
     assert [u for u in seen["requests"] if not str(u).startswith("file:")] == []  # type: ignore[attr-defined]
     assert seen["visible_sections"] == 1  # the code filter works
     assert seen["filters_printed"] is False and int(str(seen["pdf_bytes"])) > 20_000
+    heights = seen["printed_heights"]
+    assert isinstance(heights, list) and heights and min(heights) > 0  # closed lists print
     assert Path(str(seen["shot"])).stat().st_size > 10_000
 
 
@@ -141,3 +148,90 @@ def test_the_cli_writes_html_beside_any_format(tmp_path: Path) -> None:
     assert f"ftaudit {BROKEN} --html {html}" in text  # how to reproduce it
     assert json.loads(sarif.read_text())["version"] == "2.1.0"
     assert not list(tmp_path.glob(".report.html.*"))  # written atomically
+
+
+def test_escaping_holds_without_the_policy(tmp_path: Path) -> None:
+    # The CSP would block a payload that escaped; take it away to test the escaping itself.
+    rows = []
+    for payload in PAYLOADS:
+        row = {
+            "messages": [
+                {"role": "user", "content": payload},
+                {"role": "assistant", "content": payload},
+            ]
+        }
+        rows += [row, row]
+    data = tmp_path / "train.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    html = render_html(audit([data], config=AuditConfig()))
+    start = html.index('<meta http-equiv="Content-Security-Policy"')
+    html = html[:start] + html[html.index(">", start) + 1 :]
+    path = tmp_path / "no-csp.html"
+    path.write_text(html, encoding="utf-8")
+    seen = open_in_browser(path, "no-csp.png")
+    assert seen["pwned"] is None and seen["scripts"] == 1 and seen["images"] == 0
+
+
+def test_data_in_chart_labels_cannot_cut_the_page_short(tmp_path: Path) -> None:
+    from auditor.cli import main
+
+    roles = ['human style="x', "$\\foo$", "_hidden", "r" * 500]
+    rows = [
+        {
+            "messages": [
+                {"role": role, "content": f"question {i}"},
+                {"role": "assistant", "content": f"answer {i}"},
+            ]
+        }
+        for i, role in enumerate(roles * 10)
+    ]
+    rows += [rows[0]] * 3000  # one huge exact-copy cluster
+    data = tmp_path / "train.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    held_out = tmp_path / 'ev style="q $5_to_$10.jsonl'
+    held_out.write_text("\n".join(json.dumps(r) for r in rows[:5]) + "\n")
+    html = tmp_path / "report.html"
+    assert main([str(data), "--eval", str(held_out), "--html", str(html), "-q"]) in (0, 1)
+    text = html.read_text()
+    assert len(text.encode()) < 1_000_000  # one 3,000-row cluster must not bloat it
+    assert text.count('<figure class="chart">') >= 3
+    seen = open_in_browser(html, "labels.png")
+    assert seen["errors"] == [] and seen["scripts"] == 1
+    # Every chart and every section the file holds is on the page: none swallowed.
+    assert seen["charts"] == text.count('<figure class="chart">')
+    assert seen["sections"] == text.count('<section class="check"')
+    assert seen["visible_sections"] == 1  # the findings sections are still there
+
+
+def test_chart_svg_stays_well_formed_whatever_the_labels() -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    from auditor.profile import Profile
+    from reports.charts import structure
+
+    report = audit([BROKEN], config=AuditConfig())
+    report.profile = Profile(
+        turns={"2": 3}, roles={'human style="x': 5, "$\\foo$": 4, "user --> <b>": 3}
+    )
+    chart = structure(report)
+    assert chart is not None
+    # (HTML parsers know the xlink prefix; an XML parser is told it.)
+    declared = chart.svg.replace("<svg", '<svg xmlns:xlink="http://www.w3.org/1999/xlink"', 1)
+    ElementTree.fromstring(declared)  # raises on an unclosed comment or a swallowed tag
+    assert "<!--" not in chart.svg and "style=" not in chart.svg
+
+
+def test_huge_fields_do_not_make_a_huge_report(tmp_path: Path) -> None:
+    rows = [
+        {
+            "messages": [
+                {"role": f"r{i}" + "x" * 50_000, "content": "hi"},
+                {"role": "assistant", "content": "yo"},
+            ]
+        }
+        for i in range(40)
+    ]
+    data = tmp_path / "train.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")  # 2 MB of role names
+    html = render_html(audit([data], config=AuditConfig()))
+    assert len(html.encode()) < 1_000_000

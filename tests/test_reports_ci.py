@@ -201,12 +201,7 @@ def test_github_commands_for_a_real_audit(broken: Report) -> None:
         line.startswith("::warning file=samples/chat_broken.jsonl,title=FT501 no-held-out-set::")
         for line in lines
     )
-    annotated = [
-        f
-        for c in broken.checks
-        for f in c.findings
-        if c.status in (Status.WARN, Status.FAIL) or f.severity is Severity.ERROR
-    ]
+    annotated = [f for c in broken.checks for f in c.findings]  # one per finding
     assert len(lines) == len(annotated) + 1
     assert lines[-1].startswith("::notice::ftaudit NO-GO: readiness 49/100; failing FT001, ")
     assert all(re.match(r"::(error|warning|notice)( [^:]+)?::", line) for line in lines)
@@ -383,9 +378,16 @@ def test_sarif_hostile_report() -> None:
         for r in results
         if "locations" in r
     ]
-    # Absolute paths under the working directory are made relative (and URI-encoded).
-    assert uris == ["data/train%2Cv2:final.jsonl", "data/x.jsonl", "data/abs%20path.jsonl"]
-    assert "locations" not in results[2]
+    # Absolute paths under the working directory are made relative (and URI-encoded); a
+    # finding without a file points at the first training file (code scanning rejects a
+    # whole upload when one result has no location).
+    assert uris == [
+        "data/train%2Cv2:final.jsonl",
+        "data/x.jsonl",
+        "data/train%7C%3Cx%3E.jsonl",  # the first training file
+        "data/abs%20path.jsonl",
+    ]
+    assert all("locations" in r for r in results)
     assert results[0]["message"]["text"] == HOSTILE_TEXT
     assert [r["level"] for r in results] == ["warning", "note", "error", "error"]
     custom = log["runs"][0]["tool"]["driver"]["rules"][2]
