@@ -10,13 +10,13 @@ import html
 import re
 from pathlib import Path
 
-from auditor.check import CheckResult, Finding, Severity, Status
+from auditor.check import CheckResult, Status
 from auditor.report import Report
 from auditor.verdict import VerdictStatus
+from reports.ranking import ranked_findings
 from reports.sarif import relative_path
 
 TOP_FINDINGS = 15
-SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 STATUS_RANK = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2}
 STATUS_MARK = {Status.FAIL: "❌ fail", Status.ERROR: "❗ error", Status.WARN: "⚠️ warn"}
 VERDICT_MARK = {VerdictStatus.GO: "✅", VerdictStatus.REVIEW: "⚠️", VerdictStatus.NO_GO: "❌"}
@@ -101,20 +101,9 @@ def _check_row(check: CheckResult) -> str:
 
 
 def _top_findings(report: Report, base: Path | None) -> str:
-    # As in the terminal: most severe first; within a severity each check's first finding
-    # before any check's second, so one noisy check cannot hide the others.
-    flagged = [c for c in report.checks if c.status in (Status.FAIL, Status.WARN)]
-    ranked: list[Finding] = [
-        finding
-        for _, _, _, finding in sorted(
-            (SEVERITY_RANK[f.severity], position, order, f)
-            for order, check in enumerate(flagged)
-            for position, f in enumerate(check.findings)
-        )
-    ]
+    ranked, total = ranked_findings(report)
     if not ranked:
         return ""
-    total = sum(c.findings_total for c in flagged)
     rows = [
         f"#### Top findings ({min(TOP_FINDINGS, total)} of {total:,})",
         "",

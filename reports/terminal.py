@@ -10,9 +10,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from auditor.check import Finding, Severity, Status
+from auditor.check import Severity, Status
 from auditor.report import EmbeddingInfo, Report
 from auditor.verdict import VerdictStatus
+from reports.ranking import ranked_findings
 
 VERDICT_STYLE = {
     VerdictStatus.GO: "bold white on green",
@@ -26,7 +27,6 @@ STATUS_STYLE = {
     Status.SKIPPED: "dim",
     Status.ERROR: "magenta",
 }
-SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 TOP_FINDINGS = 15
 
 
@@ -122,21 +122,9 @@ def shown_path(path: str | None) -> str:
 
 
 def _top_findings(report: Report, width: int = 120) -> Table | None:
-    # Most severe first; within a severity, each check's first finding before any check's
-    # second, so one check with thousands of findings cannot hide the others. A check
-    # lists its findings most important first (largest clusters, say).
-    flagged = [c for c in report.checks if c.status in (Status.FAIL, Status.WARN)]
-    ranked: list[Finding] = [
-        finding
-        for _, _, _, finding in sorted(
-            (SEVERITY_RANK[f.severity], position, order, f)
-            for order, check in enumerate(flagged)
-            for position, f in enumerate(check.findings)
-        )
-    ]
+    ranked, total = ranked_findings(report)
     if not ranked:
         return None
-    total = sum(c.findings_total for c in report.checks if c.status in (Status.FAIL, Status.WARN))
     table = Table(
         title=f"Top findings ({min(TOP_FINDINGS, total)} of {total:,})",
         title_justify="left",
