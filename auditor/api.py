@@ -97,15 +97,15 @@ def embedding_info(ctx: AuditContext) -> EmbeddingInfo | None:
 
 
 def require_model_folder(path: str) -> None:
-    """A configured embedding model must be a folder on disk: a hub name would mean a
-    download, and nothing downloads at run time (a config error, exit 2, at once)."""
+    """A configured embedding model not on disk is a config error (exit 2) at once, not
+    five skipped checks."""
     from auditor.config import ConfigError
+    from auditor.embeddings import EmbeddingsUnavailable, model_folder
 
-    if not Path(path).is_dir():
-        raise ConfigError(
-            f"embed-model {path!r}: not a folder on disk; give the path of a saved "
-            "sentence-transformers model (ftaudit downloads nothing)"
-        )
+    try:
+        model_folder(path)
+    except EmbeddingsUnavailable as exc:
+        raise ConfigError(f"embed-model: {exc}") from None
 
 
 def eval_files_beside(train_paths: Sequence[Path]) -> list[Path]:

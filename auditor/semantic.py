@@ -70,6 +70,12 @@ class SplitVectors:
     def side(self, name: str) -> SideVectors:
         return self.prompt if name == "prompt" else self.response
 
+    @property
+    def main_side(self) -> str:
+        """The side a row-level measure reads: prompts, unless most rows have none (plain
+        text, whose text is the response side)."""
+        return "prompt" if self.prompt.n >= max(2, self.response.n // 2) else "response"
+
 
 class EmbeddingInfo(BaseModel):
     """What the embedding checks embedded: the model, the truncation, the sample, the cache."""

@@ -69,13 +69,6 @@ MIN_TOPIC_ROWS = 100
 NEIGHBOURS = 5
 
 
-def main_side(embedded: Embeddings) -> str:
-    """The side a row-level check reads: prompts, unless most rows have none (plain text,
-    whose text is the response side)."""
-    train = embedded.train
-    return "prompt" if train.prompt.n >= max(2, train.response.n // 2) else "response"
-
-
 def _worse(a: Status, b: Status) -> Status:
     order = [Status.PASS, Status.WARN, Status.FAIL]
     return max(a, b, key=order.index)
@@ -276,7 +269,7 @@ class TopicDominance(EmbeddingCheck):
 
     def measure(self, ctx: AuditContext, embedded: Embeddings) -> CheckResult:
         assert isinstance(self.options, self.Options)
-        side = main_side(embedded)
+        side = embedded.train.main_side
         vectors = embedded.train.side(side)
         if vectors.n < MIN_TOPIC_ROWS:
             return self.result(
@@ -391,7 +384,7 @@ class SemanticDuplicates(EmbeddingCheck):
     def measure(self, ctx: AuditContext, embedded: Embeddings) -> CheckResult:
         assert isinstance(self.options, self.Options)
         train = embedded.train
-        side = main_side(embedded)
+        side = embedded.train.main_side
         vectors = train.side(side)
         if vectors.n < 2:
             return self.result(Status.PASS, 1.0, "not applicable: fewer than 2 texts")
@@ -418,11 +411,8 @@ class SemanticDuplicates(EmbeddingCheck):
                 edges.append((int(p), int(q)))
         groups = components(vectors.n, edges)
         sizes = np.bincount(groups, minlength=vectors.n)
-        in_group = np.zeros(vectors.n, dtype=bool)
-        for p, q in edges:
-            in_group[p] = in_group[q] = True
         grouped: dict[int, list[int]] = {}
-        for p in np.flatnonzero(in_group & (sizes[groups] > 1)):
+        for p in np.flatnonzero(sizes[groups] > 1):
             grouped.setdefault(int(groups[p]), []).append(int(p))
         redundant = sum(len(m) - 1 for m in grouped.values())
         # Within the sample: a pair counts only when both rows were drawn, so on a sample

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from auditor.check import Finding, Severity
 from auditor.report import Report
-from reports.sarif import relative_path
+from reports.paths import relative_path
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -200,7 +200,6 @@ def render_html(report: Report) -> str:
     from reports.charts import INSTALL, charts_available, report_charts
     from reports.terminal import embedding_line
 
-    charts = [(c.title, _Raw(c.svg)) for c in report_charts(report)]
 
     return template.render(
         report=report,
@@ -216,7 +215,8 @@ def render_html(report: Report) -> str:
         section_codes={s.code for s in sections},
         embedding_line=embedding_line(report.embeddings) if report.embeddings else "",
         config_text=json.dumps(report.config, indent=2, sort_keys=True) if report.config else "",
-        charts=[{"title": title, "svg": svg} for title, svg in charts],
+        # Our own SVG (its text drawn as paths, its comments stripped): left as it is.
+        charts=[{"title": c.title, "svg": _Raw(c.svg)} for c in report_charts(report)],
         charts_note="no data to chart"
         if charts_available()
         else f"charts need matplotlib: {INSTALL}",

@@ -13,8 +13,8 @@ from pathlib import Path
 from auditor.check import CheckResult, Status
 from auditor.report import Report
 from auditor.verdict import VerdictStatus
+from reports.paths import relative_path
 from reports.ranking import ranked_findings
-from reports.sarif import relative_path
 
 TOP_FINDINGS = 15
 STATUS_RANK = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2}

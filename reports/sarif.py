@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -12,21 +11,12 @@ from urllib.parse import quote
 from auditor.check import CheckResult, Finding, Severity, Status
 from auditor.registry import discover
 from auditor.report import Report
+from reports.paths import relative_path
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 #: Relative artifact URIs are resolved against the checkout root by code scanning.
 SRCROOT = "%SRCROOT%"
-
-
-def relative_path(path: str, base: Path | None = None) -> str:
-    """`path` relative to `base` (default: the working directory) with POSIX separators
-    when it lies under it, else `path` as given."""
-    root = os.path.normpath(base if base is not None else Path.cwd())
-    full = os.path.normpath(os.path.join(root, path))
-    if full == root or not full.startswith(root.rstrip(os.sep) + os.sep):
-        return Path(path).as_posix()
-    return Path(os.path.relpath(full, root)).as_posix()
 
 
 def render_sarif(report: Report, base: Path | None = None) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -13,6 +11,7 @@ from rich.text import Text
 from auditor.check import Severity, Status
 from auditor.report import EmbeddingInfo, Report
 from auditor.verdict import VerdictStatus
+from reports.paths import relative_path
 from reports.ranking import ranked_findings
 
 VERDICT_STYLE = {
@@ -112,13 +111,7 @@ def _checks(report: Report, width: int) -> Table:
 
 
 def shown_path(path: str | None) -> str:
-    """A path relative to the working directory when it is under it, else as given."""
-    if not path:
-        return ""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return path
+    return relative_path(path) if path else ""
 
 
 def _top_findings(report: Report, width: int = 120) -> Table | None:

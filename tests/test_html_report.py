@@ -26,6 +26,17 @@ PAYLOADS = [
 ]
 
 
+def write_payloads(path: Path) -> Path:
+    """Every payload as a user turn and an answer, twice (exact copies, so FT301 quotes
+    them as evidence)."""
+    rows = []
+    for payload in PAYLOADS:
+        turns = [{"role": "user", "content": payload}, {"role": "assistant", "content": payload}]
+        rows += [{"messages": turns}] * 2
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
 def chromium() -> str:
     found = shutil.which("chromium")
     assert found, "the browser tests need Debian's chromium (apt-get install -y chromium)"
@@ -97,17 +108,7 @@ def test_the_report_opens_offline_with_the_verdict_and_every_check(tmp_path: Pat
 
 
 def test_dataset_content_renders_as_inert_text(tmp_path: Path) -> None:
-    rows = []
-    for payload in PAYLOADS:
-        row = {
-            "messages": [
-                {"role": "user", "content": payload},
-                {"role": "assistant", "content": payload},
-            ]
-        }
-        rows += [row, row]  # exact copies, so FT301 quotes the payload as evidence
-    data = tmp_path / "x<img src=q onerror=window.pwned=9>.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    data = write_payloads(tmp_path / "x<img src=q onerror=window.pwned=9>.jsonl")
     report = audit([data], config=AuditConfig())
     html = render_html(report)
     assert "<script>window.pwned" not in html and 'onerror="window' not in html
@@ -152,17 +153,7 @@ def test_the_cli_writes_html_beside_any_format(tmp_path: Path) -> None:
 
 def test_escaping_holds_without_the_policy(tmp_path: Path) -> None:
     # The CSP would block a payload that escaped; take it away to test the escaping itself.
-    rows = []
-    for payload in PAYLOADS:
-        row = {
-            "messages": [
-                {"role": "user", "content": payload},
-                {"role": "assistant", "content": payload},
-            ]
-        }
-        rows += [row, row]
-    data = tmp_path / "train.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    data = write_payloads(tmp_path / "train.jsonl")
     html = render_html(audit([data], config=AuditConfig()))
     start = html.index('<meta http-equiv="Content-Security-Policy"')
     html = html[:start] + html[html.index(">", start) + 1 :]
