@@ -31,9 +31,15 @@ TEMPLATE_MIN_ROWS = 2
 ROLE_PREFIX = r"(?:^|\s)(?:system|user|assistant|tool): "
 
 
+#: A role prefix left bare at the end: an empty last turn renders as "user: ", and the
+#: trailing space goes when whitespace is trimmed.
+BARE_ROLE = r"(?:^|\s)(?:system|user|assistant|tool):$"
+
+
 def without_roles(expr: pl.Expr) -> pl.Expr:
-    """A rendered view without its role prefixes (they are markup, not content)."""
-    return expr.str.replace_all(ROLE_PREFIX, " ").str.strip_chars()
+    """A rendered view without its role prefixes (they are markup, not content); a view
+    of nothing but markup is empty."""
+    return expr.str.replace_all(ROLE_PREFIX, " ").str.replace(BARE_ROLE, "").str.strip_chars()
 
 
 def normalized(expr: pl.Expr) -> pl.Expr:

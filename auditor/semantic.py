@@ -155,19 +155,14 @@ def row_keys(prompts: Sequence[str], responses: Sequence[str]) -> list[bytes]:
     ]
 
 
-#: A role prefix left bare by normalization: an empty turn renders as "user: ", and the
-#: trailing space goes when whitespace is trimmed, so without_roles no longer sees it.
-BARE_ROLE = r"(?:^|\s)(?:system|user|assistant|tool):$"
-
-
 def side_texts(table: pl.DataFrame) -> tuple[list[str], list[str]]:
     """(prompt texts, response texts) of a comparison table, without role prefixes; a
     side with nothing but role markup is empty (nothing to embed)."""
 
-    def content(column: str) -> pl.Expr:
-        return without_roles(pl.col(column)).str.replace(BARE_ROLE, "").str.strip_chars()
-
-    views = table.select(content("prompt").alias("prompt"), content("response").alias("response"))
+    views = table.select(
+        without_roles(pl.col("prompt")).alias("prompt"),
+        without_roles(pl.col("response")).alias("response"),
+    )
     return views.get_column("prompt").to_list(), views.get_column("response").to_list()
 
 
@@ -182,7 +177,10 @@ class _Plan:
 def _plan(table: pl.DataFrame, budget: int | None, seed: int) -> _Plan:
     prompts, responses = side_texts(table)
     files = table.get_column("file").to_list()
-    sample = stratified_sample(files, budget, seed, row_keys(prompts, responses))
+    # Content keys only when there is something to sample (hashing every row otherwise
+    # buys nothing).
+    keys = row_keys(prompts, responses) if budget is not None and len(files) > budget else None
+    sample = stratified_sample(files, budget, seed, keys)
     return _Plan(len(prompts), sample, prompts, responses)
 
 

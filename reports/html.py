@@ -200,7 +200,6 @@ def render_html(report: Report) -> str:
     from reports.charts import INSTALL, charts_available, report_charts
     from reports.terminal import embedding_line
 
-
     return template.render(
         report=report,
         title=", ".join(d.path for d in report.datasets if d.split == "train"),
