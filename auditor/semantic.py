@@ -158,7 +158,6 @@ def row_keys(prompts: Sequence[str], responses: Sequence[str]) -> list[bytes]:
 def side_texts(table: pl.DataFrame) -> tuple[list[str], list[str]]:
     """(prompt texts, response texts) of a comparison table, without role prefixes; a
     side with nothing but role markup is empty (nothing to embed)."""
-
     views = table.select(
         without_roles(pl.col("prompt")).alias("prompt"),
         without_roles(pl.col("response")).alias("response"),

@@ -611,10 +611,8 @@ class ParaphraseLeakage(EmbeddingCheck):
                 )
         status, metrics, findings = Status.PASS, [], []
         searched = {int(r) for side in compared for r in embedded.eval.side(side).rows}
-        rows_by_file: dict[str, int] = {}
-        for row in searched:
-            name = row_location(ctx, "eval", row)[0]
-            rows_by_file[name] = rows_by_file.get(name, 0) + 1
+        files = ctx.eval_comparison["file"].gather(sorted(searched))
+        rows_by_file = {str(name): int(n) for name, n in files.value_counts().iter_rows()}
         texts = {
             (split, side): dict(zip(v.rows.tolist(), v.texts, strict=True))
             for split in ("train", "eval")
