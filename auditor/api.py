@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from auditor.artifact_cache import ArtifactCache
 from auditor.config import AuditConfig
 from auditor.context import AuditContext
 from auditor.dataset import Progress, load_dataset
@@ -16,6 +17,7 @@ from auditor.profile import build_profile
 from auditor.registry import select_checks
 from auditor.report import DatasetInfo, EmbeddingInfo, Report, TaskInfo
 from auditor.semantic import EmbedProgress
+from auditor.suppress import Suppression
 from auditor.tokens import load_tokenizer
 from auditor.verdict import decide
 
@@ -36,16 +38,21 @@ def audit(
     on_check: CheckProgress | None = None,
     on_embed: EmbedProgress | None = None,
     embedder: Embedder | None = None,
+    suppression: Suppression | None = None,
 ) -> Report:
     """Audit training files (and held-out eval files) and return the Report.
 
-    `embedder` replaces the configured sentence encoder (tests use a small stub).
+    `embedder` replaces the configured sentence encoder (tests use a small stub);
+    `suppression` the per-file-ignores and baseline of the config (`ftaudit baseline`
+    passes one that records findings).
     Raises auditor.io.InputError for a file that cannot be audited at all and
     auditor.config.ConfigError for a bad configuration.
     """
     config = config or AuditConfig()
     checks = select_checks(config)  # before reading: a config typo fails fast
     train_paths = [Path(p) for p in paths]
+    suppression = suppression or Suppression(config, train_paths)  # reads the baseline
+    checks = suppression.selected(checks)
     # A file given twice is judged once (its rows would otherwise count twice).
     given_eval = list(dict.fromkeys(Path(p) for p in eval_paths))
     discovered = eval_files_beside(train_paths) if config.discover_eval and not given_eval else []
@@ -55,36 +62,50 @@ def audit(
     tokenizer = load_tokenizer(config.tokenizer) if config.tokenizer is not None else None
     if embedder is None and config.embed and config.embed_model is not None:
         require_model_folder(config.embed_model)
-    dataset = load_dataset(
-        train_paths,
-        given_eval or discovered,
-        keys=keys,
-        max_line_bytes=config.max_line_bytes,
-        progress=on_rows,
-    )
-    ctx = AuditContext(
-        dataset, config, tokenizer=tokenizer, checks=checks, embedder=embedder, on_embed=on_embed
-    )
-    results = run_checks(ctx, checks, on_check)
-    task = ctx.__dict__.get("task")
-    tokens = ctx.__dict__.get("tokens")
-    return Report(
-        version=tool_version(),
-        verdict=decide(results),
-        datasets=[
-            DatasetInfo(**vars(f), discovered=f.split == "eval" and Path(f.path) in discovered)
-            for f in dataset.files
-        ],
-        checks=results,
-        task=TaskInfo(name=task.task.value, inferred=task.inferred, reason=task.reason)
-        if task is not None
-        else None,
-        tokenizer=tokens.tokenizer_name if tokens is not None else None,
-        selected=[c.code for c in checks],
-        embeddings=embedding_info(ctx),
-        config=config.model_dump(mode="json", by_alias=True),
-        profile=build_profile(ctx),
-    )
+    store = ArtifactCache.open_default(config.cache_dir) if config.cache else None
+    try:
+        dataset = load_dataset(
+            train_paths,
+            given_eval or discovered,
+            keys=keys,
+            max_line_bytes=config.max_line_bytes,
+            progress=on_rows,
+            cache=store,
+        )
+        ctx = AuditContext(
+            dataset,
+            config,
+            tokenizer=tokenizer,
+            checks=checks,
+            embedder=embedder,
+            on_embed=on_embed,
+            artifact_cache=store,
+        )
+        results = run_checks(ctx, checks, on_check, before_cap=suppression.applier(dataset))
+        task = ctx.__dict__.get("task")
+        tokens = ctx.__dict__.get("tokens")
+        return Report(
+            version=tool_version(),
+            verdict=decide(results),
+            datasets=[
+                DatasetInfo(**vars(f), discovered=f.split == "eval" and Path(f.path) in discovered)
+                for f in dataset.files
+            ],
+            checks=results,
+            task=TaskInfo(name=task.task.value, inferred=task.inferred, reason=task.reason)
+            if task is not None
+            else None,
+            tokenizer=tokens.tokenizer_name if tokens is not None else None,
+            selected=[c.code for c in checks],
+            embeddings=embedding_info(ctx),
+            config=config.model_dump(mode="json", by_alias=True),
+            profile=build_profile(ctx),
+            suppression=suppression.info([f.path for f in dataset.files]),
+            cache=store.info() if store is not None else None,
+        )
+    finally:
+        if store is not None:
+            store.close()
 
 
 def embedding_info(ctx: AuditContext) -> EmbeddingInfo | None:

@@ -52,6 +52,8 @@ class CheckResult(BaseModel):
     metrics: list[Metric] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     findings_total: int = 0
+    #: Findings per-file-ignores or the baseline removed (counted in neither field above).
+    suppressed: int = 0
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)

@@ -18,7 +18,17 @@ from typer.exceptions import TyperException
 
 from auditor.config import AuditConfig, Task
 
-SUBCOMMANDS = ("audit", "checks", "explain", "dedup", "split", "decontaminate")
+SUBCOMMANDS = (
+    "audit",
+    "checks",
+    "explain",
+    "dedup",
+    "split",
+    "decontaminate",
+    "hook",
+    "baseline",
+    "cache",
+)
 ROOT_FLAGS = ("--help", "-h", "--version")
 
 app = typer.Typer(
@@ -159,6 +169,21 @@ def audit(
     embed_device: Annotated[
         str | None, typer.Option(help="cpu or cuda[:N] (default: CUDA when available).")
     ] = None,
+    cache: Annotated[
+        bool | None,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Reuse per-row artifacts from earlier runs (default on; FTAUDIT_CACHE=0).",
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        str | None,
+        typer.Option(help="Cache folder (default $FTAUDIT_CACHE_DIR or ~/.cache/ftaudit)."),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Accepted findings (`ftaudit baseline`): fail only on new ones."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> int:
     """Audit training files and print a verdict: GO, REVIEW or NO-GO."""
@@ -184,6 +209,9 @@ def audit(
         "embed_model": embed_model,
         "embed_max_tokens": embed_max_tokens,
         "embed_device": embed_device,
+        "cache": cache,
+        "cache_dir": cache_dir,
+        "baseline": str(baseline) if baseline is not None else None,
     }
     settings = _settings(config, overrides)
     with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
@@ -200,11 +228,20 @@ def audit(
         if info.discovered:
             typer.echo(f"found eval split beside the training file: {info.path}", err=True)
     _emit(report, output_format, output, html)
+    _suppression_notes(report)
     if report.verdict.status is VerdictStatus.NO_GO:
         return 1
     if report.verdict.status is VerdictStatus.REVIEW and settings.strict:
         return 1
     return 0
+
+
+def _suppression_notes(report: Any) -> None:
+    """What per-file-ignores and the baseline removed, and stale baseline entries."""
+    from auditor.suppress import suppression_notes
+
+    for note in suppression_notes(report.suppression):
+        typer.echo(note, err=True)
 
 
 #: Renderers by format, imported only when chosen: `ftaudit --help` stays fast.
@@ -237,6 +274,9 @@ def _emit(
     if html is not None:
         write_atomic(html, _render(report, "html").encode("utf-8"))
         typer.echo(f"HTML report written to {html}", err=True)
+    if output is None and output_format is OutputFormat.TERMINAL:
+        render_terminal(report, Console())
+        return
     if output_format is OutputFormat.TERMINAL:
         recorder = Console(record=True, width=120, file=io.StringIO())
         render_terminal(report, recorder)
@@ -247,8 +287,6 @@ def _emit(
         write_atomic(output, text.encode("utf-8"))
         render_terminal(report, Console())
         typer.echo(f"report written to {output}", err=True)
-    elif output_format is OutputFormat.TERMINAL:
-        render_terminal(report, Console())
     else:
         sys.stdout.write(text)
 
@@ -405,11 +443,112 @@ def _leakage_summary(train: list[Path], evals: list[Path], settings: AuditConfig
     chosen = settings.model_copy(
         update={"select": ["FT50"], "ignore": [], "extend_select": [], "discover_eval": False}
     )
+    chosen.baseline = None  # the baseline names the original files, not the written ones
     report = run_audit(train, evals, chosen)
     typer.echo("leakage audit of the result:")
     for result in report.checks:
         if result.code.startswith("FT50"):
             typer.echo(f"  {result.code} {result.name}: {result.status.value} — {result.summary}")
+
+
+@app.command("baseline")
+def write_baseline(
+    paths: Annotated[list[Path], typer.Argument(help="Training files (.jsonl, .jsonl.gz, .json).")],
+    eval_paths: Annotated[
+        list[Path] | None, typer.Option("--eval", help="Held-out eval file (repeatable).")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The baseline file to write.")
+    ] = Path(".ftaudit-baseline.json"),
+    select: Annotated[list[str] | None, typer.Option(help="Only these code prefixes.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Skip these code prefixes.")] = None,
+    extend_select: Annotated[
+        list[str] | None, typer.Option(help="Add code prefixes to the selection.")
+    ] = None,
+    task: Annotated[Task | None, typer.Option(help="What the fine-tune is for.")] = None,
+    tokenizer: Annotated[str | None, typer.Option(help="Your base model's tokenizer.json.")] = None,
+    context_length: Annotated[int | None, typer.Option(help="Context length in tokens.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Planned epochs (default 3).")] = None,
+    prompt_key: PromptKey = None,
+    response_key: ResponseKey = None,
+    config: ConfigFile = None,
+    discover: Annotated[
+        bool | None, typer.Option("--discover/--no-discover", help="Sibling eval files.")
+    ] = None,
+    embed: Annotated[
+        bool | None, typer.Option("--embed/--no-embed", help="Run the embedding checks.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> int:
+    """Accept today's findings: audits with --baseline then fail only on new ones.
+
+    Audits with the same settings as `ftaudit DATA` (the config file's, and these flags)
+    and writes every finding left after per-file-ignores to the baseline file, keyed by
+    row content so it stays valid when rows move. Commit it beside the data.
+    """
+    from auditor.api import audit as run_audit
+    from auditor.api import tool_version
+    from auditor.atomic import write_atomic
+    from auditor.baseline import build_baseline, render_baseline
+    from auditor.check import Status
+    from auditor.config import ConfigError
+    from auditor.suppress import Suppression
+
+    overrides: dict[str, Any] = {
+        "select": _codes(select),
+        "ignore": _codes(ignore),
+        "extend_select": _codes(extend_select),
+        "task": task,
+        "tokenizer": tokenizer,
+        "context_length": context_length,
+        "epochs": epochs,
+        "prompt_key": prompt_key,
+        "response_key": response_key,
+        "discover_eval": discover,
+        "embed": embed,
+    }
+    settings = _settings(config, overrides)
+    settings.baseline = None  # a new baseline records every finding, accepted or not
+    if not output.parent.is_dir():
+        raise ConfigError(f"{output}: no such folder {output.parent}")
+    recorder = Suppression(settings, paths, record=True)
+    with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
+        report = run_audit(
+            paths,
+            eval_paths or [],
+            settings,
+            on_rows=progress.rows,
+            on_check=progress.check,
+            on_embed=progress.embed,
+            suppression=recorder,
+        )
+    baseline = build_baseline(recorder.recorded or [], output.parent, f"ftaudit {tool_version()}")
+    write_atomic(output, render_baseline(baseline))
+    accepted = sum(entry.count for entry in baseline.entries)
+    checks = len({entry.code for entry in baseline.entries})
+    typer.echo(
+        f"baseline written to {output}: {accepted} finding(s) of {checks} check(s) accepted "
+        f"({len(baseline.entries)} entries); audit with `--baseline {output}` (or "
+        f'`baseline = "{output}"` in the config) to fail only on new findings'
+    )
+    flagged = (Status.WARN, Status.FAIL)
+    unaccepted = [r.code for r in report.checks if r.status in flagged and not r.findings_total]
+    if unaccepted:
+        typer.echo(
+            f"note: {', '.join(unaccepted)} judged the data without a finding to accept; "
+            "the baseline cannot cover that (use `ignore` or per-file-ignores)",
+            err=True,
+        )
+    return 0
+
+
+def _register_cache_commands() -> None:
+    from auditor.cache_cli import cache_app
+
+    app.add_typer(cache_app, name="cache")
+
+
+_register_cache_commands()
 
 
 @app.command("checks")
@@ -445,6 +584,33 @@ def explain(code: Annotated[str, typer.Argument(help="A check code, e.g. FT107."
         typer.echo(f"\nOptions (set under [tool.ftaudit.checks.{check.code}]), defaults:")
         for name, value in defaults.items():
             typer.echo(f"  {name} = {json.dumps(value)}")
+
+
+@app.command()
+def hook(
+    files: Annotated[
+        list[Path], typer.Argument(help="The files pre-commit passes (.jsonl, .jsonl.gz, .json).")
+    ],
+    strict: Annotated[
+        bool | None, typer.Option("--strict/--no-strict", help="Block the commit on REVIEW too.")
+    ] = None,
+    cache_dir: Annotated[
+        str | None,
+        typer.Option(help="Artifact cache folder, e.g. .git/ftaudit-cache (default: user cache)."),
+    ] = None,
+    config: ConfigFile = None,
+) -> int:
+    """The pre-commit hook: audit each dataset the files make, print a compact report.
+
+    A training file is audited with the eval splits beside it; an eval split brings its
+    training file's audit; a .json file that holds no records is passed over. Exit 1 on
+    NO-GO (and on REVIEW with --strict).
+    """
+    from auditor.hook import run_hook
+    from reports.terminal import render_compact
+
+    settings = _settings(config, {"strict": strict, "cache_dir": cache_dir})
+    return run_hook(files, settings, render=render_compact, config_path=config)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 
 class ConfigError(Exception):
@@ -61,12 +61,42 @@ class AuditConfig(BaseModel):
     embed_cache: bool = Field(True, alias="embed-cache")
     #: "cpu", "cuda", "cuda:1"…; default CUDA when available.
     embed_device: str | None = Field(None, alias="embed-device")
+    #: Keep per-row artifacts (normalized rows, token counts, MinHash signatures) on disk,
+    #: so a re-audit recomputes only changed rows; FTAUDIT_CACHE=0 turns it off by default.
+    cache: bool = Field(default_factory=lambda: _env_flag("FTAUDIT_CACHE", True))
+    #: The cache folder (default $FTAUDIT_CACHE_DIR, else the user cache folder); in a data
+    #: repository `.git/ftaudit-cache` keeps it beside the repo and out of every commit.
+    cache_dir: str | None = Field(None, alias="cache-dir")
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Glob → code prefixes ignored for the files it matches (see auditor.suppress).
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
+    #: Accepted findings (`ftaudit baseline`); only findings not in it judge the audit.
+    baseline: str | None = None
+    #: The config file's folder: per-file-ignores globs are relative to it.
+    _folder: Path | None = PrivateAttr(None)
 
     @field_validator("select", "ignore", "extend_select")
     @classmethod
     def _upper(cls, values: list[str]) -> list[str]:
         return [v.strip().upper() for v in values if v.strip()]
+
+    @field_validator("per_file_ignores")
+    @classmethod
+    def _upper_codes(cls, table: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {
+            glob: [c.strip().upper() for c in codes if c.strip()] for glob, codes in table.items()
+        }
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the config file this came from (None: built in code or flags)."""
+        return self._folder
+
+    def in_folder(self, folder: Path | None) -> AuditConfig:
+        """This config, read from a config file in `folder`."""
+        copy = self.model_copy()
+        copy._folder = folder
+        return copy
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -95,14 +125,21 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> AuditConfig:
         table = _read_toml(path)
         data = table.get("tool", {}).get("ftaudit", {}) if path.name == "pyproject.toml" else table
     data = {key.replace("_", "-") if key != "checks" else key: v for key, v in data.items()}
+    if path is not None and isinstance(data.get("baseline"), str):
+        # A baseline named in the config file is relative to it; a --baseline flag to cwd.
+        data["baseline"] = str(path.parent / data["baseline"])
+    if path is not None and isinstance(data.get("cache-dir"), str):
+        # So is a cache folder (`.git/ftaudit-cache` beside the repo's pyproject.toml).
+        data["cache-dir"] = str(path.parent / Path(data["cache-dir"]).expanduser())
     for key, value in overrides.items():
         if value is not None:
             data[key.replace("_", "-")] = value
     try:
-        return AuditConfig.model_validate(_aliases(data))
+        config = AuditConfig.model_validate(_aliases(data))
     except ValidationError as exc:
         where = f" in {path}" if path else ""
         raise ConfigError(f"invalid configuration{where}: {_first_error(exc)}") from None
+    return config.in_folder(path.parent if path is not None else None)
 
 
 def _aliases(data: dict[str, Any]) -> dict[str, Any]:

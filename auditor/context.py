@@ -22,6 +22,7 @@ from auditor.dataset import Dataset
 from auditor.findings import Finding
 
 if TYPE_CHECKING:
+    from auditor.artifact_cache import ArtifactCache
     from auditor.diversity import Topics
     from auditor.embeddings import Embedder
     from auditor.leakage import TrainIndex
@@ -55,8 +56,11 @@ class AuditContext:
         checks: Sequence[DuplicateCounter] = (),
         embedder: Embedder | None = None,
         on_embed: EmbedProgress | None = None,
+        artifact_cache: ArtifactCache | None = None,
     ) -> None:
         self.dataset = dataset
+        #: Per-row artifacts kept across runs (auditor.artifact_cache); None: no cache.
+        self.artifact_cache = artifact_cache
         self.config = config
         self._tokenizer = tokenizer
         self._embedder = embedder
@@ -73,7 +77,9 @@ class AuditContext:
         """Normalized comparison views and duplicate keys of the train rows."""
         from auditor.comparison import comparison_table
 
-        return comparison_table(self.dataset.train)
+        return comparison_table(
+            self.dataset.train, cache=self.artifact_cache, scope=self.cache_scope("train")
+        )
 
     @cached_property
     def eval_comparison(self) -> pl.DataFrame:
@@ -84,7 +90,11 @@ class AuditContext:
         frame = self.dataset.eval if self.dataset.eval is not None else self.dataset.train[:0]
         train = self.dataset.train
         return comparison_table(
-            frame, template_prompts(train), template_prompts(train, templates=False)
+            frame,
+            template_prompts(train),
+            template_prompts(train, templates=False),
+            cache=self.artifact_cache,
+            scope=self.cache_scope("eval"),
         )
 
     @property
@@ -102,6 +112,13 @@ class AuditContext:
         """
         counts = [n for check in self.checks if (n := check.unique_examples(self)) is not None]
         return min(counts, default=None)
+
+    def cache_scope(self, split: str) -> str:
+        """Where a split's artifacts live in the artifact cache: its files, resolved."""
+        from pathlib import Path
+
+        files = [str(Path(f.path).resolve()) for f in self.dataset.files if f.split == split]
+        return f"{split}:" + "|".join(files)
 
     @property
     def train(self) -> pl.DataFrame:
@@ -125,7 +142,9 @@ class AuditContext:
         from auditor.tokens import count_tokens, load_tokenizer
 
         tokenizer = self._tokenizer or load_tokenizer(self.config.tokenizer)
-        return count_tokens(self.dataset.train, tokenizer)
+        return count_tokens(
+            self.dataset.train, tokenizer, self.artifact_cache, self.cache_scope("train")
+        )
 
     # --- MinHash ----------------------------------------------------------------------------
 
@@ -144,7 +163,9 @@ class AuditContext:
         key = ("minhash-signatures", split, view, params.signature_settings())
         if key not in self.artifacts:
             table = self.comparison if split == "train" else self.eval_comparison
-            self.artifacts[key] = text_signatures(table.get_column(view), params)
+            column = table.get_column(view)
+            scope = f"{self.cache_scope(split)}:{view}"
+            self.artifacts[key] = text_signatures(column, params, self.artifact_cache, scope)
         signed: TextSignatures = self.artifacts[key]
         return signed
 
@@ -267,7 +288,9 @@ class AuditContext:
             self.embedder(),
             budget=None if config.embed_all else config.embed_budget,
             seed=config.embed_seed,
-            cache_path=default_cache_path() if config.embed_cache else None,
+            cache_path=default_cache_path(config.cache_dir)
+            if config.embed_cache and config.cache
+            else None,
             progress=self._on_embed,
         )
 

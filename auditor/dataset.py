@@ -8,12 +8,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from auditor.findings import Finding
-from auditor.formats import KeyMapping, empty_frame, normalize_chunk
-from auditor.io import FileRead, InputError, iter_record_chunks
+from auditor.formats import KeyMapping, NormalizedChunk, empty_frame, normalize_chunk
+from auditor.io import FileRead, InputError, LineChunk, iter_chunks, parse_lines
+
+if TYPE_CHECKING:
+    from auditor.artifact_cache import ArtifactCache
+    from auditor.row_cache import RowCache
 
 
 @dataclass(frozen=True)
@@ -48,15 +53,19 @@ def load_dataset(
     keys: KeyMapping | None = None,
     max_line_bytes: int = 8 * 1024 * 1024,
     progress: Progress | None = None,
+    cache: ArtifactCache | None = None,
 ) -> Dataset:
     """Read and normalize every file; bad lines become findings, never exceptions.
+
+    With a `cache`, JSON Lines rows read before (the same bytes) come from it instead of
+    being parsed and normalized again (auditor.row_cache).
 
     Eval files may also hold answerless benchmark prompts (formats.PROMPT_ONLY_FORMATS).
     Raises auditor.io.InputError for a file that cannot be audited at all, and for an
     eval file none of whose records is in a format ftaudit reads.
     """
     with paused_gc():
-        return _load(train, eval_paths, keys, max_line_bytes, progress)
+        return _load(train, eval_paths, keys, max_line_bytes, progress, cache)
 
 
 @contextmanager
@@ -82,6 +91,7 @@ def _load(
     keys: KeyMapping | None,
     max_line_bytes: int,
     progress: Progress | None,
+    cache: ArtifactCache | None = None,
 ) -> Dataset:
     files: list[DatasetFile] = []
     findings: list[Finding] = []
@@ -91,12 +101,17 @@ def _load(
             read = FileRead(str(path))
             parts: list[pl.DataFrame] = []
             normalizing: list[Finding] = []
-            for chunk in iter_record_chunks(path, read, max_line_bytes=max_line_bytes):
-                normalized = normalize_chunk(chunk, str(path), keys, eval_shapes=split == "eval")
+            rows = _row_cache(cache, str(path), keys, split == "eval")
+            for chunk in iter_chunks(path, read, max_line_bytes=max_line_bytes):
+                normalized = _normalize(chunk, read, str(path), keys, split == "eval", rows)
                 parts.append(normalized.rows)
                 normalizing.extend(normalized.findings)
                 if progress is not None:
-                    progress(str(path), len(chunk))
+                    progress(
+                        str(path), len(chunk.lines) if isinstance(chunk, LineChunk) else len(chunk)
+                    )
+            if rows is not None:
+                rows.save()
             frame = pl.concat(parts) if parts else empty_frame()
             if split == "eval" and frame.is_empty():
                 raise unreadable_eval_file(path, read.records, normalizing)
@@ -120,6 +135,31 @@ def _load(
         files=files,
         load_findings=findings,
     )
+
+
+def _row_cache(
+    cache: ArtifactCache | None, file: str, keys: KeyMapping | None, eval_shapes: bool
+) -> RowCache | None:
+    if cache is None:
+        return None
+    from auditor.row_cache import RowCache
+
+    return RowCache(cache, file, keys, eval_shapes)
+
+
+def _normalize(
+    chunk: list[tuple[int, dict[str, object]]] | LineChunk,
+    read: FileRead,
+    file: str,
+    keys: KeyMapping | None,
+    eval_shapes: bool,
+    rows: RowCache | None,
+) -> NormalizedChunk:
+    if not isinstance(chunk, LineChunk):
+        return normalize_chunk(chunk, file, keys, eval_shapes=eval_shapes)
+    if rows is None:
+        return normalize_chunk(parse_lines(chunk.lines, read), file, keys, eval_shapes=eval_shapes)
+    return rows.normalize(chunk.lines, read)
 
 
 def unreadable_eval_file(path: Path, records: int, findings: list[Finding]) -> InputError:

@@ -1,14 +1,7 @@
 """A disk cache of embeddings: SQLite in WAL mode, keyed by (model, truncation, text hash).
 
-Why SQLite: it is in the standard library, several processes may read and write one file
-at once (WAL: readers never block the writer; a writer waits up to `timeout` for
-another), and a transaction either lands whole or not at all, so a run killed midway
-leaves a cache that is still correct. A file that is not a database, or a database from
-somewhere else, is moved aside and rebuilt with one warning, also when the damage shows
-mid-run; an entry of the wrong size is dropped and computed again, with a warning. A
-cache that cannot be used (its folder cannot be made; locked past the timeout, read-only,
-a full disk) is left as it is, and the run goes on without it, with a warning: nothing
-here can fail an audit.
+The file's safety (concurrent runs, kills, damage, locks) is auditor.cache_store's; an
+entry of the wrong size is dropped and computed again, with a warning.
 
 The key holds everything that changes a vector: the model id, the truncation length, and
 a 128-bit BLAKE2b hash of the text (a collision among a billion texts has probability
@@ -18,9 +11,7 @@ a 128-bit BLAKE2b hash of the text (a collision among a billion texts has probab
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -29,21 +20,18 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from auditor.cache_store import CacheUnavailable as CacheUnavailable
+from auditor.cache_store import SqliteStore, default_cache_dir
 from auditor.embeddings import Embedder
 
 F32 = npt.NDArray[np.float32]
-SCHEMA = 1
 #: Texts looked up per query: below SQLite's default limit of host parameters.
 LOOKUP_CHUNK = 500
 
 
-def default_cache_path() -> Path:
-    """$FTAUDIT_CACHE_DIR, else the user cache directory ($XDG_CACHE_HOME or ~/.cache)."""
-    base = os.environ.get("FTAUDIT_CACHE_DIR")
-    if base:
-        return Path(base) / "embeddings.sqlite3"
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "ftaudit" / "embeddings.sqlite3"
+def default_cache_path(configured: str | Path | None = None) -> Path:
+    """The embedding cache file in the cache folder (auditor.cache_store.default_cache_dir)."""
+    return default_cache_dir(configured) / "embeddings.sqlite3"
 
 
 def text_key(text: str) -> bytes:
@@ -56,90 +44,22 @@ class CacheStats:
     cached: int = 0
 
 
-class CacheUnavailable(Exception):
-    """The cache cannot be used this run (its folder cannot be made, it is locked or
-    read-only): the audit goes on without it."""
-
-
-class EmbeddingCache:
+class EmbeddingCache(SqliteStore):
     """Vectors of one (model, truncation) pair, stored by text hash."""
 
+    label = "embedding cache"
+
     def __init__(self, path: Path, model_id: str, max_tokens: int, timeout: float = 30.0):
-        self.path = Path(path)
         self.model_id = model_id
         self.max_tokens = max_tokens
-        self.timeout = timeout
-        self.disabled = False
-        self.connection = self._open()
+        super().__init__(path, timeout)
 
-    def _open(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CacheUnavailable(f"cannot create {self.path.parent} ({exc.strerror})") from None
-        try:
-            return self._connect()
-        except sqlite3.OperationalError as exc:
-            # Locked by a long writer, read-only, no space: not corruption, so the file
-            # stays where it is and this run goes without the cache.
-            raise CacheUnavailable(f"{self.path}: {exc}") from None
-        except sqlite3.DatabaseError as exc:
-            return self._rebuild(exc)
-
-    def _rebuild(self, exc: Exception) -> sqlite3.Connection:
-        """Move a damaged cache aside (with its WAL files) and start a new one."""
-        aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
-        warnings.warn(
-            f"embedding cache {self.path} is damaged ({exc}); moved it to {aside} and "
-            "started a new one",
-            stacklevel=3,
+    def create_tables(self, connection: sqlite3.Connection) -> None:
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, tokens INTEGER NOT "
+            "NULL, hash BLOB NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, tokens, "
+            "hash)) WITHOUT ROWID"
         )
-        for suffix in ("", "-wal", "-shm"):
-            part = Path(f"{self.path}{suffix}")
-            if part.exists():
-                part.replace(Path(f"{aside}{suffix}"))
-        try:
-            return self._connect()
-        except sqlite3.DatabaseError as again:
-            raise CacheUnavailable(f"{self.path}: {again}") from None
-
-    def _failed(self, exc: sqlite3.DatabaseError) -> None:
-        """A query failed mid-run: rebuild a damaged file; otherwise (locked, read-only,
-        full disk) go on without the cache. Either way the audit goes on."""
-        if self.disabled:
-            return
-        if not isinstance(exc, sqlite3.OperationalError):
-            try:
-                self.connection.close()
-                self.connection = self._rebuild(exc)
-                return
-            except CacheUnavailable:
-                pass
-        warnings.warn(f"embedding cache {self.path}: {exc}; going on without it", stacklevel=3)
-        self.disabled = True
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, tokens INTEGER NOT "
-                "NULL, hash BLOB NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, tokens, "
-                "hash)) WITHOUT ROWID"
-            )
-            connection.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
-            (schema,) = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        except sqlite3.DatabaseError:
-            connection.close()
-            raise
-        if schema != str(SCHEMA):
-            connection.close()
-            raise sqlite3.DatabaseError(f"cache schema {schema}, this ftaudit writes {SCHEMA}")
-        return connection
 
     def get(self, keys: Sequence[bytes], dim: int) -> dict[bytes, F32]:
         """The cached vectors among `keys`; entries of the wrong size are dropped."""
@@ -157,7 +77,7 @@ class EmbeddingCache:
                     (self.model_id, self.max_tokens, *chunk),
                 ).fetchall()
             except sqlite3.DatabaseError as exc:
-                self._failed(exc)
+                self.failed(exc)
                 return {}
             for key, blob in rows:
                 if len(blob) == 4 * dim:
@@ -188,7 +108,7 @@ class EmbeddingCache:
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows
                 )
         except sqlite3.DatabaseError as exc:
-            self._failed(exc)
+            self.failed(exc)
 
     def _delete(self, keys: list[bytes]) -> None:
         try:
@@ -199,7 +119,7 @@ class EmbeddingCache:
                     [(self.model_id, self.max_tokens, key) for key in keys],
                 )
         except sqlite3.DatabaseError as exc:
-            self._failed(exc)
+            self.failed(exc)
 
     def count(self) -> int:
         (rows,) = self.connection.execute(

@@ -9,20 +9,31 @@ from auditor.check import Check, CheckResult, Status
 from auditor.context import AuditContext
 
 CheckProgress = Callable[[Check], None]
+ResultStep = Callable[[CheckResult], CheckResult]
 
 
 def run_checks(
-    ctx: AuditContext, checks: list[Check], on_start: CheckProgress | None = None
+    ctx: AuditContext,
+    checks: list[Check],
+    on_start: CheckProgress | None = None,
+    *,
+    before_cap: ResultStep | None = None,
 ) -> list[CheckResult]:
     """Each check's result, in code order, keeping at most `max-findings` findings each
     (0: all). A check that crashes reports `error` and the audit goes on: one broken check
-    must not hide what the others found."""
+    must not hide what the others found.
+
+    `before_cap` sees every finding of a result before the cap (auditor.suppress).
+    """
     results = []
     for check in sorted(checks, key=lambda c: c.code):
         if on_start is not None:
             on_start(check)
         try:
-            results.append(capped(check.run(ctx), ctx.config.max_findings))
+            result = check.run(ctx)
+            if before_cap is not None:
+                result = before_cap(result)
+            results.append(capped(result, ctx.config.max_findings))
         except Exception as exc:  # a check's bug, not the user's data
             where = traceback.extract_tb(exc.__traceback__)[-1]
             results.append(

@@ -108,6 +108,15 @@ class FileRead:
 Record = tuple[int, dict[str, Any]]
 
 
+@dataclass
+class LineChunk:
+    """JSON Lines read but not parsed yet: (1-based line, bytes) pairs, a line's length and
+    byte-order mark already checked. The caller parses them (parse_lines), or takes rows
+    it already knows by their bytes from a cache (auditor.row_cache)."""
+
+    lines: list[tuple[int, bytes]]
+
+
 def iter_record_chunks(
     path: Path,
     read: FileRead,
@@ -118,6 +127,21 @@ def iter_record_chunks(
 
     Bad lines become findings on `read`; the rest of the file is still read. Chunks keep
     memory bounded: callers normalize a chunk and drop the raw objects before the next.
+    """
+    for chunk in iter_chunks(path, read, max_line_bytes, chunk_rows):
+        yield parse_lines(chunk.lines, read) if isinstance(chunk, LineChunk) else chunk
+
+
+def iter_chunks(
+    path: Path,
+    read: FileRead,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[list[Record] | LineChunk]:
+    """Like iter_record_chunks, but a JSON Lines file comes as unparsed LineChunks.
+
+    The caller adds each record it takes without parse_lines to `read.records` before
+    asking for the next chunk: a file with no record at all is an InputError.
     """
     head = _sniff(path)
     compressed = head.startswith(GZIP_MAGIC)
@@ -141,6 +165,17 @@ def iter_record_chunks(
             f"{path}: none of its {read.lines:,} lines holds a JSON object "
             f"(line {first.line}: {first.message})"
         )
+
+
+def parse_lines(lines: list[tuple[int, bytes]], read: FileRead) -> list[Record]:
+    """The records of raw lines; a line that is not one JSON object becomes a finding."""
+    records = []
+    for lineno, raw in lines:
+        record = _parse_line(raw, lineno, read)
+        if record is not None:
+            records.append((lineno, record))
+    read.records += len(records)
+    return records
 
 
 def _is_json_array(head: bytes, path: Path) -> bool:
@@ -213,9 +248,9 @@ def _open(path: Path, compressed: bool) -> IO[bytes]:
 
 def _jsonl_chunks(
     path: Path, read: FileRead, compressed: bool, max_line_bytes: int, chunk_rows: int
-) -> Iterator[list[Record]]:
+) -> Iterator[LineChunk]:
     digest = None if compressed else hashlib.sha256()
-    chunk: list[Record] = []
+    chunk: list[tuple[int, bytes]] = []
     lineno = 0
     with _open(path, compressed) as handle, GzipGuard(path) as guard:
         while True:
@@ -245,19 +280,15 @@ def _jsonl_chunks(
                     "file starts with a UTF-8 byte-order mark",
                     "save the file as UTF-8 without BOM; several trainers reject it",
                 )
-            record = _parse_line(raw, lineno, read)
-            if record is not None:
-                chunk.append((lineno, record))
-                if len(chunk) >= chunk_rows:
-                    read.records += len(chunk)
-                    yield chunk
-                    chunk = []
+            chunk.append((lineno, raw))
+            if len(chunk) >= chunk_rows:
+                yield LineChunk(chunk)
+                chunk = []
     read.lines = lineno
-    read.records += len(chunk)
     if digest is not None:
         read.sha256 = digest.hexdigest()
     if chunk:
-        yield chunk
+        yield LineChunk(chunk)
 
 
 def _skip_rest_of_line(handle: IO[bytes], digest: Any) -> None:

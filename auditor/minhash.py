@@ -81,10 +81,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+if TYPE_CHECKING:
+    from auditor.artifact_cache import ArtifactCache
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
@@ -553,9 +557,16 @@ def distinct_texts(series: pl.Series) -> tuple[I64, I64]:
 
 
 def text_signatures(
-    texts: pl.Series | Sequence[str], params: MinHashParams | None = None
+    texts: pl.Series | Sequence[str],
+    params: MinHashParams | None = None,
+    cache: ArtifactCache | None = None,
+    scope: str = "",
 ) -> TextSignatures:
-    """Signatures of the distinct texts of a column, with the row ↔ distinct-text maps."""
+    """Signatures of the distinct texts of a column, with the row ↔ distinct-text maps.
+
+    With a `cache`, a text signed in an earlier run with the same settings is not signed
+    again (it is keyed by the same seeded text hash that tells texts apart here).
+    """
     params = params or MinHashParams()
     series = _as_series(texts).fill_null("")
     if len(series) == 0:
@@ -564,7 +575,19 @@ def text_signatures(
         return TextSignatures(sigs, empty, empty, np.zeros(0, dtype=bool))
     first, inverse = distinct_texts(series)
     nonempty = (series.str.len_chars() > 0).to_numpy()[first]
-    return TextSignatures(signatures(series, params, rows=first), first, inverse, nonempty)
+    if cache is None:
+        return TextSignatures(signatures(series, params, rows=first), first, inverse, nonempty)
+    from auditor.artifact_cache import as_keys, cached_array, namespace_name
+
+    def sign(positions: I64) -> U16:
+        return signatures(series, params, rows=first[positions])
+
+    keys = as_keys(series.hash(_TOKEN_SEED).to_numpy()[first])
+    settings = ",".join(str(v) for v in params.signature_settings())
+    name = namespace_name("minhash/2", settings=settings, polars=pl.__version__)
+    kind = "MinHash signatures"
+    stored = cached_array(cache, kind, name, scope, keys, sign, np.uint16, params.num_perm)
+    return TextSignatures(stored.astype(np.uint16, copy=False), first, inverse, nonempty)
 
 
 def near_duplicate_clusters(

@@ -7,13 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from auditor.artifact_cache import CacheInfo
 from auditor.check import CheckResult, Finding
 from auditor.profile import Profile
 from auditor.semantic import EmbeddingInfo
+from auditor.suppress import SuppressionInfo
 from auditor.verdict import Verdict
 
 #: Bump the minor version for added fields, the major one for renamed or removed fields.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class DatasetInfo(BaseModel):
@@ -51,6 +53,10 @@ class Report(BaseModel):
     command: str | None = None
     #: The dataset's shape, for the HTML report's charts (auditor.profile).
     profile: Profile | None = None
+    #: What per-file-ignores and the baseline removed, and stale baseline entries (1.3).
+    suppression: SuppressionInfo | None = None
+    #: The artifact cache this run used, and what it reused (1.3); None: no cache.
+    cache: CacheInfo | None = None
 
     def result(self, code: str) -> CheckResult | None:
         return next((c for c in self.checks if c.code == code), None)

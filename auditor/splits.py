@@ -60,3 +60,39 @@ def sibling_eval_files(train_paths: Sequence[Path]) -> list[Path]:
             if sibling.is_file() and pattern.fullmatch(sibling.name) and resolved not in given:
                 found.setdefault(resolved, sibling)
     return list(found.values())
+
+
+_SPLIT_WORD = re.compile(r"(?<![a-z0-9])" + _SPLIT + r"(?![a-z0-9])", re.IGNORECASE)
+_SPLIT_SUFFIX = re.compile(r"[._-]" + _SPLIT + r"$", re.IGNORECASE)
+
+
+def train_files_beside(eval_path: Path) -> list[Path]:
+    """The training files that `eval_path` is a held-out split of, sorted by name: the
+    inverse of sibling_eval_files (`valid.jsonl` → `train.jsonl`, `sft_test.jsonl` →
+    `sft_train.jsonl`, `support_test.jsonl` → `support.jsonl`); empty for a file that is
+    no file's split."""
+    parts = split_stem(eval_path.name)
+    if parts is None:
+        return []
+    stem, ext = parts
+    # Candidate training stems: the split word swapped for `train`, or the split suffix cut.
+    stems = {stem[: m.start()] + "train" + stem[m.end() :] for m in _SPLIT_WORD.finditer(stem)}
+    suffix = _SPLIT_SUFFIX.search(stem)
+    if suffix is not None:
+        stems.add(stem[: suffix.start()])
+    wanted = {s.lower() for s in stems if s}
+    family = next(f for f in FAMILIES if ext.lower() in f)
+    target = eval_path.resolve()
+    try:
+        siblings = sorted(eval_path.parent.iterdir())
+    except OSError:
+        return []
+    found = []
+    for sibling in siblings:
+        named = split_stem(sibling.name)
+        if named is None or named[0].lower() not in wanted or named[1].lower() not in family:
+            continue
+        # The forward rule decides, so the two directions can never disagree.
+        if sibling.is_file() and target in {p.resolve() for p in sibling_eval_files([sibling])}:
+            found.append(sibling)
+    return found

@@ -9,11 +9,13 @@ tokenizer call, and the counts are summed back per row with numpy — no Python 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,8 @@ from auditor.config import ConfigError
 if TYPE_CHECKING:
     import tiktoken
     import tokenizers
+
+    from auditor.artifact_cache import ArtifactCache
 
 IntArray = npt.NDArray[np.int64]
 
@@ -51,6 +55,9 @@ class Tokenizer(ABC):
 
     name: str
     is_default: bool
+    #: What identifies this tokenizer's counts in the artifact cache: the library version
+    #: and the encoding (or the tokenizer file's content hash).
+    cache_id: str
 
     @abstractmethod
     def count_batch(self, texts: Sequence[str]) -> IntArray:
@@ -65,16 +72,29 @@ class TiktokenTokenizer(Tokenizer):
     a 2-core machine this counted 2–4× faster than `encode_ordinary_batch` (5–13 s against
     15–19 s, varying with machine load), which schedules one future per text and
     materializes every token id as a Python int.
+
+    The encoding is loaded on the first count (0.2 s): a re-audit whose counts all come
+    from the artifact cache never loads it.
     """
 
-    def __init__(self, encoding: tiktoken.Encoding, name: str, *, is_default: bool) -> None:
-        self._encoding = encoding
+    def __init__(self, encoding_name: str, name: str, *, is_default: bool) -> None:
+        from auditor.artifact_cache import package_version
+
+        self.encoding_name = encoding_name
         self.name = name
         self.is_default = is_default
+        self.cache_id = f"tiktoken-{package_version('tiktoken')}:{encoding_name}"
+
+    @cached_property
+    def _encoding(self) -> tiktoken.Encoding:
+        import tiktoken
+
+        return tiktoken.get_encoding(self.encoding_name)
 
     def count_batch(self, texts: Sequence[str]) -> IntArray:
         out = np.zeros(len(texts), dtype=np.int64)
         starts = range(0, len(texts), _CHUNK_TEXTS)
+        self._encoding  # noqa: B018 -- loaded once here, not racing in the threads
 
         def count_chunk(start: int) -> None:
             stop = min(start + _CHUNK_TEXTS, len(texts))
@@ -102,10 +122,13 @@ class TiktokenTokenizer(Tokenizer):
 class HuggingFaceTokenizer(Tokenizer):
     """A base model's tokenizer.json, via the `tokenizers` library (Rust, parallel)."""
 
-    def __init__(self, tokenizer: tokenizers.Tokenizer, name: str) -> None:
+    def __init__(self, tokenizer: tokenizers.Tokenizer, name: str, fingerprint: str = "") -> None:
+        from auditor.artifact_cache import package_version
+
         self._tokenizer = tokenizer
         self.name = name
         self.is_default = False
+        self.cache_id = f"tokenizers-{package_version('tokenizers')}:{fingerprint or name}"
 
     def count_batch(self, texts: Sequence[str]) -> IntArray:
         # encode_batch_fast (tokenizers >= 0.21) skips offset tracking we do not need.
@@ -126,11 +149,7 @@ def load_tokenizer(path: str | None) -> Tokenizer:
     for a missing or unreadable file.
     """
     if path is None:
-        import tiktoken
-
-        return TiktokenTokenizer(
-            tiktoken.get_encoding(DEFAULT_ENCODING), DEFAULT_LABEL, is_default=True
-        )
+        return TiktokenTokenizer(DEFAULT_ENCODING, DEFAULT_LABEL, is_default=True)
     file = Path(path).expanduser()
     if file.is_dir() and (file / "tokenizer.json").is_file():
         file = file / "tokenizer.json"
@@ -143,7 +162,9 @@ def load_tokenizer(path: str | None) -> Tokenizer:
     except Exception as exc:  # the Rust side raises bare Exception for any parse error
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"{path}: not a valid tokenizer.json ({reason})") from None
-    return HuggingFaceTokenizer(tokenizer, str(path))
+    # Cached counts follow the file's content, not its path: an edited vocabulary counts anew.
+    fingerprint = hashlib.sha256(file.read_bytes()).hexdigest()[:32]
+    return HuggingFaceTokenizer(tokenizer, str(path), fingerprint)
 
 
 @dataclass(frozen=True)
@@ -189,24 +210,39 @@ class TokenCounts:
         return int(self.trainable_tokens.sum()) / total if total else 0.0
 
 
-def _count_distinct(texts: pl.Series, tokenizer: Tokenizer) -> IntArray:
+def _count_distinct(
+    texts: pl.Series, tokenizer: Tokenizer, cache: ArtifactCache | None = None, scope: str = ""
+) -> IntArray:
     """Token counts of `texts`, tokenizing each distinct text once.
 
     Fine-tuning sets repeat themselves (one system prompt in every row, stock openers),
     and hashing a string is far cheaper than tokenizing it. Texts are told apart by a
     64-bit hash, not by copying them into a hash map, which would cost more memory than
     it saves (measured: +170 MB at 100k rows); two different texts share a hash with
-    probability ~n²/2⁶⁵, about 3e-8 for a million texts.
+    probability ~n²/2⁶⁵, about 3e-8 for a million texts. With a `cache`, a text counted
+    in an earlier run (same hash, tokenizer and library versions) is not counted again.
     """
     hashes = texts.hash(seed=0).to_numpy()
     _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    if cache is not None:
+        from auditor.artifact_cache import as_keys, cached_array, namespace_name
+
+        def count(positions: npt.NDArray[np.int64]) -> IntArray:
+            return tokenizer.count_batch(texts.gather(first[positions]).to_list())
+
+        name = namespace_name("tokens/2", tokenizer=tokenizer.cache_id, polars=pl.__version__)
+        keys = as_keys(hashes[first])
+        counts = cached_array(cache, "token counts", name, scope, keys, count, np.int64, 1)
+        return counts.reshape(-1).astype(np.int64)[inverse.reshape(-1)]
     if len(first) == len(texts):
         return tokenizer.count_batch(texts.to_list())
     counts = tokenizer.count_batch(texts.gather(first).to_list())
     return counts[inverse]
 
 
-def count_tokens(frame: pl.DataFrame, tokenizer: Tokenizer) -> TokenCounts:
+def count_tokens(
+    frame: pl.DataFrame, tokenizer: Tokenizer, cache: ArtifactCache | None = None, scope: str = ""
+) -> TokenCounts:
     """Count prompt / trainable / template tokens of every row of a canonical frame.
 
     Row kinds, as auditor.formats lays them out:
@@ -291,7 +327,7 @@ def count_tokens(frame: pl.DataFrame, tokenizer: Tokenizer) -> TokenCounts:
         how="vertical",
     ).filter(pl.col("text").str.len_bytes() > 0)  # empty texts cost a call, count nothing
 
-    counts = _count_distinct(pieces["text"], tokenizer)
+    counts = _count_distinct(pieces["text"], tokenizer, cache, scope)
     row_of = pieces["_row"].to_numpy()
     kind_of = pieces["kind"].to_numpy()
 

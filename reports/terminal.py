@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from auditor.check import Severity, Status
+from auditor.check import Finding, Severity, Status
 from auditor.report import EmbeddingInfo, Report
 from auditor.verdict import VerdictStatus
 from reports.paths import relative_path
@@ -149,3 +149,74 @@ def _top_findings(report: Report, width: int = 120) -> Table | None:
             message,
         )
     return table
+
+
+#: Findings the compact report shows per check (`ftaudit hook`); the full report has all.
+COMPACT_FINDINGS = 10
+#: Related lines (the other rows of a duplicate group) the compact report names.
+COMPACT_RELATED = 5
+#: Characters of a finding's message the compact report keeps (one line each).
+COMPACT_MESSAGE = 200
+
+
+def render_compact(report: Report, console: Console, *, seconds: float, full: str) -> None:
+    """A few lines for one audited dataset: a header (file, verdict, rows, seconds), each
+    failing, warning or erroring check with at most COMPACT_FINDINGS of its findings,
+    then `full`, the command that shows everything. Used by `ftaudit hook`."""
+    train = [d for d in report.datasets if d.split == "train"]
+    evals = [d for d in report.datasets if d.split == "eval"]
+    status = report.verdict.status
+    header = Text.assemble(
+        (", ".join(shown_path(d.path) for d in train), "bold"),
+        " ",
+        (f" {status.value} ", VERDICT_STYLE[status]),
+        f" readiness {report.verdict.score}/100 · {sum(d.rows for d in train):,} rows"
+        f" · {seconds:.1f} s",
+    )
+    if evals:
+        header.append(" · eval: " + ", ".join(shown_path(d.path) for d in evals))
+    console.print(header, soft_wrap=True)
+    for check in report.checks:
+        if check.status not in (Status.FAIL, Status.WARN, Status.ERROR):
+            continue
+        console.print(
+            Text.assemble(
+                "  ",
+                (check.code, STATUS_STYLE[check.status]),
+                f" {check.name} ",
+                (check.status.value, STATUS_STYLE[check.status]),
+                f": {_one_line(check.summary)}",
+            ),
+            soft_wrap=True,
+        )
+        shown = check.findings[:COMPACT_FINDINGS]
+        # One finding on the whole file says what the check's line says.
+        whole_file = check.findings_total == 1 and len(shown) == 1 and shown[0].line is None
+        if whole_file:
+            shown = []
+        for finding in shown:
+            file = shown_path(finding.file)
+            where = f"{file}:{finding.line}" if finding.line else file
+            line = Text.assemble("    ", (where, "bold"), f"  {_one_line(finding.message)}")
+            if finding.related_lines:
+                line.append(f" · {_related(finding)}", style="dim")
+            console.print(line, soft_wrap=True)
+        hidden = check.findings_total - len(shown) - whole_file
+        if hidden > 0:
+            console.print(Text(f"    …and {hidden:,} more", style="dim"), soft_wrap=True)
+    if status is not VerdictStatus.GO:
+        console.print(Text(f"  see everything: {full}", style="dim"), soft_wrap=True)
+
+
+def _related(finding: Finding) -> str:
+    """`lines 10, 11, 12` (or `valid.jsonl:3, 7`): the other rows of a finding, a few."""
+    shown = ", ".join(str(n) for n in finding.related_lines[:COMPACT_RELATED])
+    more = "…" if len(finding.related_lines) > COMPACT_RELATED else ""
+    if finding.related_file and finding.related_file != finding.file:
+        return f"{shown_path(finding.related_file)}:{shown}{more}"
+    return f"line{'s' if len(finding.related_lines) > 1 else ''} {shown}{more}"
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= COMPACT_MESSAGE else flat[: COMPACT_MESSAGE - 1] + "…"

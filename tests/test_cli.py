@@ -80,7 +80,7 @@ def test_json_schema_is_stable(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     assert main([str(GOOD), "--format", "json", "--output", str(out), "--quiet"]) in (0, 1)
     report = json.loads(out.read_text())
-    assert report["schema_version"] == "1.2"
+    assert report["schema_version"] == "1.3"
     assert report["verdict"]["status"] in ("GO", "REVIEW", "NO-GO")
     assert 0 <= report["verdict"]["score"] <= 100
     dataset = report["datasets"][0]
