@@ -49,6 +49,39 @@ ConfigFile = Annotated[
     Path | None, typer.Option(help="Config file (default: nearest ftaudit.toml/pyproject).")
 ]
 
+TrainPaths = Annotated[
+    list[Path], typer.Argument(help="Training files (.jsonl, .jsonl.gz, .json).")
+]
+EvalPaths = Annotated[
+    list[Path] | None, typer.Option("--eval", help="Held-out eval file (repeatable).")
+]
+Select = Annotated[list[str] | None, typer.Option(help="Only these code prefixes, e.g. FT0,FT1.")]
+Ignore = Annotated[list[str] | None, typer.Option(help="Skip these code prefixes.")]
+ExtendSelect = Annotated[list[str] | None, typer.Option(help="Add code prefixes to the selection.")]
+TaskOption = Annotated[
+    Task | None, typer.Option(help="What the fine-tune is for; tunes the size bands.")
+]
+TokenizerOption = Annotated[
+    str | None, typer.Option(help="Your base model's tokenizer.json for exact counts.")
+]
+ContextLength = Annotated[
+    int | None, typer.Option(help="Training context length in tokens (default 8192).")
+]
+Epochs = Annotated[int | None, typer.Option(help="Planned epochs (default 3).")]
+Discover = Annotated[
+    bool | None,
+    typer.Option(
+        "--discover/--no-discover",
+        help="Pick up valid/val/dev/test/eval files beside a train file (default on; "
+        "off when --eval is given).",
+    ),
+]
+EmbedOption = Annotated[
+    bool | None,
+    typer.Option("--embed/--no-embed", help="Run the embedding checks (FT401–FT404, FT505)."),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
 
 class OutputFormat(StrEnum):
     TERMINAL = "terminal"
@@ -89,6 +122,29 @@ def _codes(values: list[str] | None) -> list[str] | None:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
+def _audit_overrides(
+    select: list[str] | None,
+    ignore: list[str] | None,
+    extend_select: list[str] | None,
+    task: Task | None,
+    tokenizer: str | None,
+    context_length: int | None,
+    epochs: int | None,
+    prompt_key: str | None,
+) -> dict[str, Any]:
+    """The config overrides `audit` and `baseline` share (None: the flag was not given)."""
+    return {
+        "select": _codes(select),
+        "ignore": _codes(ignore),
+        "extend_select": _codes(extend_select),
+        "task": task,
+        "tokenizer": tokenizer,
+        "context_length": context_length,
+        "epochs": epochs,
+        "prompt_key": prompt_key,
+    }
+
+
 def _settings(config: Path | None, overrides: dict[str, Any]) -> AuditConfig:
     """The AuditConfig from `config` (default: the nearest config file) and flag overrides."""
     from auditor.config import ConfigError, find_config_file, load_config
@@ -100,10 +156,8 @@ def _settings(config: Path | None, overrides: dict[str, Any]) -> AuditConfig:
 
 @app.command()
 def audit(
-    paths: Annotated[list[Path], typer.Argument(help="Training files (.jsonl, .jsonl.gz, .json).")],
-    eval_paths: Annotated[
-        list[Path] | None, typer.Option("--eval", help="Held-out eval file (repeatable).")
-    ] = None,
+    paths: TrainPaths,
+    eval_paths: EvalPaths = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.TERMINAL,
@@ -114,45 +168,25 @@ def audit(
         Path | None,
         typer.Option("--html", help="Also write the self-contained HTML report to this file."),
     ] = None,
-    select: Annotated[
-        list[str] | None, typer.Option(help="Only these code prefixes, e.g. FT0,FT1.")
-    ] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Skip these code prefixes.")] = None,
-    extend_select: Annotated[
-        list[str] | None, typer.Option(help="Add code prefixes to the selection.")
-    ] = None,
-    task: Annotated[
-        Task | None, typer.Option(help="What the fine-tune is for; tunes the size bands.")
-    ] = None,
-    tokenizer: Annotated[
-        str | None, typer.Option(help="Your base model's tokenizer.json for exact counts.")
-    ] = None,
-    context_length: Annotated[
-        int | None, typer.Option(help="Training context length in tokens (default 8192).")
-    ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Planned epochs (default 3).")] = None,
+    select: Select = None,
+    ignore: Ignore = None,
+    extend_select: ExtendSelect = None,
+    task: TaskOption = None,
+    tokenizer: TokenizerOption = None,
+    context_length: ContextLength = None,
+    epochs: Epochs = None,
     prompt_key: PromptKey = None,
     response_key: ResponseKey = None,
     config: ConfigFile = None,
     strict: Annotated[
         bool | None, typer.Option("--strict/--no-strict", help="Exit 1 on REVIEW too.")
     ] = None,
-    discover: Annotated[
-        bool | None,
-        typer.Option(
-            "--discover/--no-discover",
-            help="Pick up valid/val/dev/test/eval files beside a train file (default on; "
-            "off when --eval is given).",
-        ),
-    ] = None,
+    discover: Discover = None,
     max_findings: Annotated[
         int | None,
         typer.Option(help="Findings kept per check in the report (default 200; 0 = all)."),
     ] = None,
-    embed: Annotated[
-        bool | None,
-        typer.Option("--embed/--no-embed", help="Run the embedding checks (FT401–FT404, FT505)."),
-    ] = None,
+    embed: EmbedOption = None,
     embed_budget: Annotated[
         int | None,
         typer.Option(help="Rows per split embedded at most; a seeded sample beyond (2000)."),
@@ -184,21 +218,15 @@ def audit(
         Path | None,
         typer.Option(help="Accepted findings (`ftaudit baseline`): fail only on new ones."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    quiet: Quiet = False,
 ) -> int:
     """Audit training files and print a verdict: GO, REVIEW or NO-GO."""
     from auditor.api import audit as run_audit
     from auditor.verdict import VerdictStatus
 
-    overrides: dict[str, Any] = {
-        "select": _codes(select),
-        "ignore": _codes(ignore),
-        "extend_select": _codes(extend_select),
-        "task": task,
-        "tokenizer": tokenizer,
-        "context_length": context_length,
-        "epochs": epochs,
-        "prompt_key": prompt_key,
+    overrides = _audit_overrides(
+        select, ignore, extend_select, task, tokenizer, context_length, epochs, prompt_key
+    ) | {
         "response_key": response_key,
         "strict": strict,
         "discover_eval": discover,
@@ -453,32 +481,24 @@ def _leakage_summary(train: list[Path], evals: list[Path], settings: AuditConfig
 
 @app.command("baseline")
 def write_baseline(
-    paths: Annotated[list[Path], typer.Argument(help="Training files (.jsonl, .jsonl.gz, .json).")],
-    eval_paths: Annotated[
-        list[Path] | None, typer.Option("--eval", help="Held-out eval file (repeatable).")
-    ] = None,
+    paths: TrainPaths,
+    eval_paths: EvalPaths = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="The baseline file to write.")
     ] = Path(".ftaudit-baseline.json"),
-    select: Annotated[list[str] | None, typer.Option(help="Only these code prefixes.")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Skip these code prefixes.")] = None,
-    extend_select: Annotated[
-        list[str] | None, typer.Option(help="Add code prefixes to the selection.")
-    ] = None,
-    task: Annotated[Task | None, typer.Option(help="What the fine-tune is for.")] = None,
-    tokenizer: Annotated[str | None, typer.Option(help="Your base model's tokenizer.json.")] = None,
-    context_length: Annotated[int | None, typer.Option(help="Context length in tokens.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Planned epochs (default 3).")] = None,
+    select: Select = None,
+    ignore: Ignore = None,
+    extend_select: ExtendSelect = None,
+    task: TaskOption = None,
+    tokenizer: TokenizerOption = None,
+    context_length: ContextLength = None,
+    epochs: Epochs = None,
     prompt_key: PromptKey = None,
     response_key: ResponseKey = None,
     config: ConfigFile = None,
-    discover: Annotated[
-        bool | None, typer.Option("--discover/--no-discover", help="Sibling eval files.")
-    ] = None,
-    embed: Annotated[
-        bool | None, typer.Option("--embed/--no-embed", help="Run the embedding checks.")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    discover: Discover = None,
+    embed: EmbedOption = None,
+    quiet: Quiet = False,
 ) -> int:
     """Accept today's findings: audits with --baseline then fail only on new ones.
 
@@ -494,19 +514,9 @@ def write_baseline(
     from auditor.config import ConfigError
     from auditor.suppress import Suppression
 
-    overrides: dict[str, Any] = {
-        "select": _codes(select),
-        "ignore": _codes(ignore),
-        "extend_select": _codes(extend_select),
-        "task": task,
-        "tokenizer": tokenizer,
-        "context_length": context_length,
-        "epochs": epochs,
-        "prompt_key": prompt_key,
-        "response_key": response_key,
-        "discover_eval": discover,
-        "embed": embed,
-    }
+    overrides = _audit_overrides(
+        select, ignore, extend_select, task, tokenizer, context_length, epochs, prompt_key
+    ) | {"response_key": response_key, "discover_eval": discover, "embed": embed}
     settings = _settings(config, overrides)
     settings.baseline = None  # a new baseline records every finding, accepted or not
     if not output.parent.is_dir():

@@ -125,6 +125,7 @@ def run_hook(
     `render`, and return the exit code. `config_path`, when the user named one, is repeated
     in the command that shows the full report."""
     from auditor.api import audit
+    from auditor.suppress import suppression_notes
     from auditor.verdict import VerdictStatus
 
     console = console or Console(highlight=False)
@@ -142,6 +143,8 @@ def run_hook(
         seconds = time.perf_counter() - started
         reports.append(report)
         render(report, console, seconds=seconds, full=full_command(train, config_path))
+        for line in suppression_notes(report.suppression):
+            console.print(line, markup=False, style="dim", soft_wrap=True)
         status = report.verdict.status
         if status is VerdictStatus.NO_GO or (status is VerdictStatus.REVIEW and config.strict):
             code = max(code, 1)

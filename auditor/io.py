@@ -364,7 +364,9 @@ def _json_error(raw: bytes) -> str:
     try:
         json.loads(raw.decode("utf-8"))
     except json.JSONDecodeError as err:
-        return f"{err.msg} at column {err.colno}"
+        # Some stdlib messages end in "at" ("Invalid control character at").
+        problem = err.msg.removesuffix(" at")
+        return f"{problem} at column {err.colno}"
     except RecursionError:
         return "nesting too deep"
     return "not valid JSON"

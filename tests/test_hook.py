@@ -277,3 +277,21 @@ def test_the_readme_workflow_annotates_and_uploads_sarif() -> None:
     upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/"))
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
     assert upload["with"]["sarif_file"] == "ftaudit.sarif"
+
+
+def test_the_hook_honours_the_baseline_and_names_stale_entries(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (repo / "data/train.jsonl").read_text().splitlines()
+    lines[3] = lines[3][:40]  # one invalid line, accepted in the baseline
+    (repo / "data/train.jsonl").write_text("\n".join(lines) + "\n")
+    assert main(["baseline", "data/train.jsonl", "-o", ".ftaudit-baseline.json"]) == 0
+    (repo / "ftaudit.toml").write_text('baseline = ".ftaudit-baseline.json"\n')
+    capsys.readouterr()
+    code, out = hook(capsys, "data/train.jsonl")
+    assert code == 0 and "accepted" in out
+    fixed = (repo / "data/train.jsonl").read_text().splitlines()
+    fixed[3] = (SAMPLES / "chat_clean.jsonl").read_text().splitlines()[3]
+    (repo / "data/train.jsonl").write_text("\n".join(fixed) + "\n")
+    code, out = hook(capsys, "data/train.jsonl")
+    assert code == 0 and "no longer occur" in out.replace("\n", " ")

@@ -49,6 +49,14 @@ def test_invalid_json_messages_are_specific() -> None:
     assert "column" in by_line[2].message
 
 
+def test_a_raw_tab_inside_a_string_is_named_once(tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl"
+    good = b'{"messages": [{"role": "user", "content": "a b"}]}\n'
+    path.write_bytes(good + b'{"messages": [{"role": "user", "content": "a\tb"}]}\n')
+    _, read = read_all(path)
+    assert read.findings[0].message == "invalid JSON: Invalid control character at column 45"
+
+
 def test_invalid_utf8_names_the_byte() -> None:
     _, read = read_all(FIXTURES / "FT003" / "bad.jsonl")
     assert "0xe9" in read.findings[0].message

@@ -189,23 +189,19 @@ def precommit_data_repo(
 def commit(repo: Path, env: dict[str, str], message: str, *paths: str) -> tuple[int, str]:
     """`git add` then `git commit` (which runs the hook): (exit code, combined output)."""
     git(repo, env, "add", *paths)
-    done = subprocess.run(
-        ["git", "commit", "-m", message],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    return done.returncode, done.stdout
+    return _run(repo, env, ["git", "commit", "-m", message])
 
 
 def run_precommit(repo: Path, env: dict[str, str], *files: str) -> tuple[int, str]:
     """`pre-commit run ftaudit --files FILES` in `repo`: (exit code, combined output)."""
+    return _run(
+        repo, env, [sys.executable, "-m", "pre_commit", "run", "ftaudit", "--files", *files]
+    )
+
+
+def _run(repo: Path, env: dict[str, str], command: list[str]) -> tuple[int, str]:
     done = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "run", "ftaudit", "--files", *files],
+        command,
         cwd=repo,
         env=env,
         stdout=subprocess.PIPE,
