@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from auditor.artifact_cache import ArtifactCache
+from auditor.check import CheckResult
 from auditor.config import AuditConfig
 from auditor.context import AuditContext
-from auditor.dataset import Progress, load_dataset
+from auditor.dataset import DatasetFile, Progress, load_dataset
+from auditor.decision import DataEvidence
+from auditor.decision import decide as decide_rules
 from auditor.embeddings import Embedder
 from auditor.engine import CheckProgress, run_checks
 from auditor.formats import KeyMapping
@@ -84,9 +88,11 @@ def audit(
         results = run_checks(ctx, checks, on_check, before_cap=suppression.applier(dataset))
         task = ctx.__dict__.get("task")
         tokens = ctx.__dict__.get("tokens")
+        verdict = decide(results)
+        evidence = data_evidence(verdict.status.value, dataset.files, results, task)
         return Report(
             version=tool_version(),
-            verdict=decide(results),
+            verdict=verdict,
             datasets=[
                 DatasetInfo(**vars(f), discovered=f.split == "eval" and Path(f.path) in discovered)
                 for f in dataset.files
@@ -102,10 +108,33 @@ def audit(
             profile=build_profile(ctx),
             suppression=suppression.info([f.path for f in dataset.files]),
             cache=store.info() if store is not None else None,
+            decision=decide_rules(config.decision, evidence),
         )
     finally:
         if store is not None:
             store.close()
+
+
+def data_evidence(
+    verdict: str, files: Sequence[DatasetFile], results: Sequence[CheckResult], task: Any
+) -> DataEvidence:
+    """What the decision rules need of an audit: verdict, size, shape, held-out files."""
+    from auditor.formats import PREFERENCE_FORMATS
+
+    train = [f for f in files if f.split == "train"]
+    size = next((r for r in results if r.code == "FT201"), None)
+    examples = size.metric("examples") if size is not None else None
+    return DataEvidence(
+        verdict=verdict,
+        files=[f.path for f in train],
+        rows=sum(f.rows for f in train),
+        unique_examples=int(examples.value)
+        if examples is not None and isinstance(examples.value, int | float)
+        else None,
+        preference=bool(train) and all(f.format in PREFERENCE_FORMATS for f in train),
+        tool_use=task is not None and task.task.value == "tool-use",
+        eval_files=[f.path for f in files if f.split == "eval"],
+    )
 
 
 def embedding_info(ctx: AuditContext) -> EmbeddingInfo | None:

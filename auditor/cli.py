@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     "hook",
     "baseline",
     "cache",
+    "decide",
 )
 ROOT_FLAGS = ("--help", "-h", "--version")
 
@@ -552,13 +553,16 @@ def write_baseline(
     return 0
 
 
-def _register_cache_commands() -> None:
+def _register_commands() -> None:
+    """Commands that live in their own modules (auditor.cache_cli, auditor.decide_cli)."""
     from auditor.cache_cli import cache_app
+    from auditor.decide_cli import decide_command
 
     app.add_typer(cache_app, name="cache")
+    app.command("decide")(decide_command)
 
 
-_register_cache_commands()
+_register_commands()
 
 
 @app.command("checks")

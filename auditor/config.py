@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from auditor.decision import DecisionInputs
+
 
 class ConfigError(Exception):
     """A configuration problem the user must fix (exit code 2)."""
@@ -68,6 +70,8 @@ class AuditConfig(BaseModel):
     #: repository `.git/ftaudit-cache` keeps it beside the repo and out of every commit.
     cache_dir: str | None = Field(None, alias="cache-dir")
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: What the team knows for `ftaudit decide` ([tool.ftaudit.decision]; auditor.decision).
+    decision: DecisionInputs = Field(default_factory=DecisionInputs)
     #: Glob → code prefixes ignored for the files it matches (see auditor.suppress).
     per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
     #: Accepted findings (`ftaudit baseline`); only findings not in it judge the audit.
@@ -124,7 +128,10 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> AuditConfig:
     if path is not None:
         table = _read_toml(path)
         data = table.get("tool", {}).get("ftaudit", {}) if path.name == "pyproject.toml" else table
-    data = {key.replace("_", "-") if key != "checks" else key: v for key, v in data.items()}
+    data = {
+        key.replace("_", "-") if key not in ("checks", "decision") else key: v
+        for key, v in data.items()
+    }
     if path is not None and isinstance(data.get("baseline"), str):
         # A baseline named in the config file is relative to it; a --baseline flag to cwd.
         data["baseline"] = str(path.parent / data["baseline"])

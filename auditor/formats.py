@@ -978,6 +978,10 @@ NORMALIZERS: dict[str, Normalizer] = {
 
 #: Eval-only formats: their rows hold prompts and no answer (`response` is "").
 PROMPT_ONLY_FORMATS: frozenset[str] = frozenset({"mt-bench-turns", "prompt-only"})
+#: Formats whose rows are preference data (pairs, or KTO's labelled answers): DPO-style.
+PREFERENCE_FORMATS: frozenset[str] = frozenset(
+    {"preference", "openai-preference", "llama-factory-dpo", "kto"}
+)
 
 #: Keys that hold an answer: a record with one is never read as a bare prompt, since
 #: dropping its answer unnoticed would be worse than FT101 asking for --response-key.

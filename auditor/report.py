@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from auditor.artifact_cache import CacheInfo
 from auditor.check import CheckResult, Finding
+from auditor.decision import Decision
 from auditor.profile import Profile
 from auditor.semantic import EmbeddingInfo
 from auditor.suppress import SuppressionInfo
@@ -57,6 +58,8 @@ class Report(BaseModel):
     suppression: SuppressionInfo | None = None
     #: The artifact cache this run used, and what it reused (1.3); None: no cache.
     cache: CacheInfo | None = None
+    #: Should the team fine-tune at all: the decision rules on this data (1.3; auditor.decision).
+    decision: Decision | None = None
 
     def result(self, code: str) -> CheckResult | None:
         return next((c for c in self.checks if c.code == code), None)

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.check import Finding, Severity, Status
+from auditor.decision import Decision, Recommendation
 from auditor.report import EmbeddingInfo, Report
 from auditor.verdict import VerdictStatus
 from reports.paths import relative_path
@@ -41,6 +42,19 @@ def render_terminal(report: Report, console: Console) -> None:
         console.print(
             f"Run [bold]ftaudit explain {codes[0]}[/] for what a check means and how to fix it."
         )
+    if report.decision is not None:
+        console.print(decision_line(report.decision))
+
+
+def decision_line(decision: Decision) -> str:
+    """The decision rules' answer on this data, in one line (`ftaudit decide` explains)."""
+    open_questions = sum(q.blocking for q in decision.questions)
+    why = (
+        f"{open_questions} question(s) open: `ftaudit decide --data FILE` asks them"
+        if decision.recommendation is Recommendation.UNKNOWN
+        else "`ftaudit decide --data FILE` shows why"
+    )
+    return f"Should you fine-tune? [bold]{decision.recommendation.value}[/] ({why})"
 
 
 def _banner(report: Report) -> Panel:
