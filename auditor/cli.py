@@ -68,7 +68,9 @@ TokenizerOption = Annotated[
 ContextLength = Annotated[
     int | None, typer.Option(help="Training context length in tokens (default 8192).")
 ]
-Epochs = Annotated[int | None, typer.Option(help="Planned epochs (default 3).")]
+Epochs = Annotated[
+    int | None, typer.Option(help="Planned epochs (default: as the size calls for, FT204).")
+]
 Discover = Annotated[
     bool | None,
     typer.Option(

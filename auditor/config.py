@@ -39,7 +39,8 @@ class AuditConfig(BaseModel):
     task: Task | None = None
     tokenizer: str | None = None
     context_length: int = Field(8192, gt=0, alias="context-length")
-    epochs: int = Field(3, gt=0)
+    #: Planned epochs; None: the trainer's default heuristic picks them (see FT204).
+    epochs: int | None = Field(None, gt=0)
     prompt_key: str | None = Field(None, alias="prompt-key")
     response_key: str | None = Field(None, alias="response-key")
     max_line_bytes: int = Field(8 * 1024 * 1024, gt=0, alias="max-line-bytes")

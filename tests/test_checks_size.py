@@ -212,23 +212,32 @@ def test_balanced_share_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("examples", "epochs", "status"),
+    ("examples", "epochs", "status", "recommended"),
     [
-        (33, 3, Status.WARN),  # 99 passes
-        (34, 3, Status.PASS),  # 102
-        (100, 1, Status.PASS),
-        (8_333, 3, Status.PASS),  # 24,999
-        (8_334, 3, Status.WARN),  # 25,002
-        (30_000, 1, Status.WARN),
+        (3, None, Status.WARN, 25),  # even 25 epochs: 75 passes
+        (4, None, Status.PASS, 25),  # 100 passes
+        (33, None, Status.PASS, 3),
+        (20_000, None, Status.PASS, 1),  # a large clean set trains 1 epoch, no warning
+        (1_000_000, None, Status.PASS, 1),
+        (20_000, 2, Status.PASS, 1),  # 2× the recommendation: within reach
+        (20_000, 3, Status.WARN, 1),  # 3×: far off
+        (20, 3, Status.PASS, 5),  # 1.7× below: within reach
+        (20, 2, Status.WARN, 5),  # 2.5× below: far off
+        (100, 1, Status.PASS, 3),  # 3× below, yet 100 passes: within the budget
     ],
 )
-def test_epoch_budget(tmp_path: Path, examples: int, epochs: int, status: Status) -> None:
+def test_epoch_budget(
+    tmp_path: Path, examples: int, epochs: int | None, status: Status, recommended: int
+) -> None:
     ctx, path = context(tmp_path, rows(10), epochs=epochs)
     ctx.unique_examples = examples  # judged instead of the 10 rows
     result = EpochBudget().run(ctx)
     assert result.status is status, result.summary
+    planned = epochs if epochs is not None else recommended
     passes = result.metric("example_passes")
-    assert passes is not None and passes.value == examples * epochs
+    assert passes is not None and passes.value == examples * planned
+    advice = result.metric("recommended_epochs")
+    assert advice is not None and advice.value == recommended
     assert all(f.file == str(path) for f in result.findings)
 
 
