@@ -9,7 +9,7 @@ from typing import Any
 
 from auditor.artifact_cache import ArtifactCache
 from auditor.check import CheckResult
-from auditor.config import AuditConfig
+from auditor.config import AuditConfig, ConfigError
 from auditor.context import AuditContext
 from auditor.dataset import DatasetFile, Progress, load_dataset
 from auditor.decision import DataEvidence
@@ -66,6 +66,16 @@ def audit(
     tokenizer = load_tokenizer(config.tokenizer) if config.tokenizer is not None else None
     if embedder is None and config.embed and config.embed_model is not None:
         require_model_folder(config.embed_model)
+    if config.target is not None:
+        from auditor.target_profiles import load_profile
+
+        profile = load_profile(config.target)  # unknown: a config error (exit 2) at once
+        if config.chat_template is not None and config.chat_template not in profile.chat_templates:
+            known = ", ".join(sorted(profile.chat_templates)) or "none"
+            raise ConfigError(
+                f"chat-template {config.chat_template!r}: {profile.name}'s profile documents "
+                f"no such template (documented: {known})"
+            )
     store = ArtifactCache.open_default(config.cache_dir) if config.cache else None
     try:
         dataset = load_dataset(
@@ -134,7 +144,13 @@ def data_evidence(
         preference=bool(train) and all(f.format in PREFERENCE_FORMATS for f in train),
         tool_use=task is not None and task.task.value == "tool-use",
         eval_files=[f.path for f in files if f.split == "eval"],
+        estimated_training_cost=_estimated_cost(results),
     )
+
+
+def _estimated_cost(results: Sequence[CheckResult]) -> float | None:
+    cost = next((r.metric("estimated_cost") for r in results if r.code == "FT706"), None)
+    return float(cost.value) if cost is not None and isinstance(cost.value, int | float) else None
 
 
 def embedding_info(ctx: AuditContext) -> EmbeddingInfo | None:

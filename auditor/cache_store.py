@@ -115,7 +115,7 @@ class SqliteStore:
                 # Somebody else's database at our path: never write into it.
                 shown = ", ".join(sorted(tables)[:5])
                 raise sqlite3.DatabaseError(f"not an ftaudit cache (tables: {shown})")
-            connection.execute("PRAGMA journal_mode=WAL")
+            _use_wal(connection, self.timeout)
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -140,6 +140,23 @@ class SqliteStore:
     def close(self) -> None:
         self.disabled = True  # anything asked after this goes without the cache
         self.connection.close()
+
+
+def _use_wal(connection: sqlite3.Connection, timeout: float) -> None:
+    """Put the file in WAL mode (it stays so). Switching modes ignores the busy timeout, so
+    two runs creating the cache at once would see "database is locked": retry a while."""
+    (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    deadline = time.monotonic() + timeout
+    while str(mode).lower() != "wal":
+        try:
+            (mode,) = connection.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+        if str(mode).lower() != "wal":
+            if time.monotonic() > deadline:
+                return  # still correct in rollback mode, only less concurrent
+            time.sleep(0.05)
 
 
 def _transient(exc: sqlite3.OperationalError) -> bool:

@@ -29,6 +29,7 @@ SUBCOMMANDS = (
     "baseline",
     "cache",
     "decide",
+    "convert",
 )
 ROOT_FLAGS = ("--help", "-h", "--version")
 
@@ -221,6 +222,19 @@ def audit(
         Path | None,
         typer.Option(help="Accepted findings (`ftaudit baseline`): fail only on new ones."),
     ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(help="Check the file against a platform's rules (openai, trl, …)."),
+    ] = None,
+    target_model: Annotated[
+        str | None, typer.Option(help="A base model of the target, for its limits and price.")
+    ] = None,
+    price_per_mtok: Annotated[
+        float | None, typer.Option(help="USD per 1M training tokens, for the cost estimate.")
+    ] = None,
+    chat_template: Annotated[
+        str | None, typer.Option(help="The trainer's chat template, e.g. gemma (FT705).")
+    ] = None,
     quiet: Quiet = False,
 ) -> int:
     """Audit training files and print a verdict: GO, REVIEW or NO-GO."""
@@ -243,6 +257,10 @@ def audit(
         "cache": cache,
         "cache_dir": cache_dir,
         "baseline": str(baseline) if baseline is not None else None,
+        "target": target,
+        "target_model": target_model,
+        "price_per_mtok": price_per_mtok,
+        "chat_template": chat_template,
     }
     settings = _settings(config, overrides)
     with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
@@ -465,6 +483,39 @@ def decontaminate(
     summary = decontaminate_file(path, eval_paths, output, methods=chosen, config=settings)
     typer.echo(format_decontamination(summary))
     return 0
+
+
+class ConvertTarget(StrEnum):
+    OPENAI_CHAT = "openai-chat"
+    SHAREGPT = "sharegpt"
+    ALPACA = "alpaca"
+    PREFERENCE = "preference"
+    BEDROCK_CONVERSE = "bedrock-converse"
+    GEMINI = "gemini"
+
+
+@app.command()
+def convert(
+    path: Annotated[Path, typer.Argument(help="The file to convert (any format ftaudit reads).")],
+    to: Annotated[ConvertTarget, typer.Option("--to", help="The format to write.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the copy.")],
+    prompt_key: PromptKey = None,
+    response_key: ResponseKey = None,
+    config: ConfigFile = None,
+) -> int:
+    """Write a copy in another format; the input is never touched.
+
+    A row the target cannot hold is refused with its line and the reason, never dropped
+    quietly. Exit 0 when every row converted, 1 when any was refused (the output still
+    holds the rows that converted).
+    """
+    from auditor.api import key_mapping
+    from auditor.convert import convert_file, format_summary
+
+    settings = _settings(config, {"prompt_key": prompt_key, "response_key": response_key})
+    summary = convert_file(path, output, to.value, keys=key_mapping(settings))
+    typer.echo(format_summary(summary))
+    return 1 if summary.refused else 0
 
 
 def _leakage_summary(train: list[Path], evals: list[Path], settings: AuditConfig) -> None:

@@ -71,6 +71,14 @@ class AuditConfig(BaseModel):
     #: repository `.git/ftaudit-cache` keeps it beside the repo and out of every commit.
     cache_dir: str | None = Field(None, alias="cache-dir")
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: The training platform whose documented file rules FT701–FT706 apply (`--target`).
+    target: str | None = None
+    #: A base model of the target's profile, for its own limits and price.
+    target_model: str | None = Field(None, alias="target-model")
+    #: USD per 1M training tokens, overriding the profile's price (FT706).
+    price_per_mtok: float | None = Field(None, gt=0, alias="price-per-mtok")
+    #: The trainer's chat template (a name its profile documents), for FT705.
+    chat_template: str | None = Field(None, alias="chat-template")
     #: What the team knows for `ftaudit decide` ([tool.ftaudit.decision]; auditor.decision).
     decision: DecisionInputs = Field(default_factory=DecisionInputs)
     #: Glob → code prefixes ignored for the files it matches (see auditor.suppress).

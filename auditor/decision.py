@@ -111,6 +111,8 @@ class DataEvidence(BaseModel):
     preference: bool = False
     tool_use: bool = False
     eval_files: list[str] = Field(default_factory=list)
+    #: FT706's estimate of the training run's cost on the target (USD), when it made one.
+    estimated_training_cost: float | None = None
 
 
 class Reason(BaseModel):
@@ -380,15 +382,21 @@ def _economics(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -
         )
         walk.stop(Recommendation.NOT_WORTH_IT)
         return
-    if inputs.training_cost is None:
+    training_cost = inputs.training_cost
+    if training_cost is None and data is not None and data.estimated_training_cost is not None:
+        training_cost = data.estimated_training_cost
+        decision.arithmetic.append(
+            f"training cost = ${training_cost:,.2f}, FT706's estimate for the --target"
+        )
+    if training_cost is None:
         walk.ask("training_cost")
         return
-    months = inputs.training_cost / net
+    months = training_cost / net
     decision.break_even_months = months
     decision.arithmetic.append(
-        f"break-even = ${inputs.training_cost:,.2f} ÷ ${net:,.2f} = {months:.2f} months"
+        f"break-even = ${training_cost:,.2f} ÷ ${net:,.2f} = {months:.2f} months"
     )
-    shown |= {"training_cost": inputs.training_cost, "break_even_months": round(months, 2)}
+    shown |= {"training_cost": training_cost, "break_even_months": round(months, 2)}
     horizon = min(BREAK_EVEN_MONTHS, inputs.months) if inputs.months else BREAK_EVEN_MONTHS
     if months >= horizon:
         walk.fire(
