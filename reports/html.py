@@ -197,6 +197,7 @@ def render_html(report: Report) -> str:
         )
         for c in report.checks
     ]
+    from auditor.suppress import suppression_notes
     from reports.charts import INSTALL, charts_available, report_charts
     from reports.terminal import embedding_line
 
@@ -213,6 +214,7 @@ def render_html(report: Report) -> str:
         finding_codes=sorted({s.code for s in sections if s.findings}),
         section_codes={s.code for s in sections},
         embedding_line=embedding_line(report.embeddings) if report.embeddings else "",
+        suppression_notes=suppression_notes(report.suppression),
         config_text=json.dumps(report.config, indent=2, sort_keys=True) if report.config else "",
         # Our own SVG (its text drawn as paths, its comments stripped): left as it is.
         charts=[{"title": c.title, "svg": _Raw(c.svg)} for c in report_charts(report)],

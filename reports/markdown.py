@@ -35,7 +35,7 @@ def escape(text: str, limit: int | None = None) -> str:
 
 
 def render_markdown(report: Report, base: Path | None = None) -> str:
-    parts = [_verdict(report), _datasets(report), _checks(report)]
+    parts = [_verdict(report), _suppression(report), _datasets(report), _checks(report)]
     top = _top_findings(report, base)
     if top:
         parts.append(top)
@@ -59,6 +59,13 @@ def _verdict(report: Report) -> str:
     if codes:
         lines.append(" · ".join(codes))
     return "\n\n".join(lines)
+
+
+def _suppression(report: Report) -> str:
+    """What per-file-ignores and the baseline left unjudged (auditor.suppress)."""
+    from auditor.suppress import suppression_notes
+
+    return "  \n".join(f"_{escape(note)}_" for note in suppression_notes(report.suppression))
 
 
 def _datasets(report: Report) -> str:

@@ -19,6 +19,8 @@ from auditor.config import ConfigError
 from auditor.dataset import load_dataset
 from auditor.findings import Finding, Severity
 
+SAMPLES = Path(__file__).parent.parent / "samples"
+
 WORDS = [
     "apple",
     "river",
@@ -408,3 +410,23 @@ def test_hashing_20k_flagged_rows_is_quick(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 2.0  # ~0.1–0.2 s measured; loose for a busy CI
     assert len(set(keys)) == 20_000
     assert dataset.train.select(pl.len()).item() == 20_000
+
+
+def test_html_and_markdown_say_what_the_baseline_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.config import load_config
+    from reports.html import render_html
+    from reports.markdown import render_markdown
+
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "train.jsonl"
+    data.write_text((SAMPLES / "chat_broken.jsonl").read_text())
+    assert main(["baseline", str(data), "-o", "accepted.json"]) == 0
+    settings = load_config(None, {"baseline": "accepted.json", "cache": False})
+    report = audit([data], config=settings)
+    assert report.suppression is not None and report.suppression.baselined
+    accepted = sum(report.suppression.baselined.values())
+    html = render_html(report)
+    assert 'id="suppression"' in html and f"accepted {accepted} finding(s)" in html
+    assert f"accepted {accepted} finding(s)" in render_markdown(report)
