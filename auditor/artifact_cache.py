@@ -379,3 +379,26 @@ def cached_array(
     if not len(values):
         return np.zeros((0, width), dtype=numpy_type)
     return np.asarray(values.to_numpy(), dtype=numpy_type).reshape(len(keys), width)
+
+
+def cached_per_text(
+    store: ArtifactCache,
+    kind: str,
+    name: str,
+    scope: str,
+    texts: pl.Series,
+    compute: Callable[[pl.Series], pl.Series],
+    dtype: pl.DataType,
+) -> pl.Series:
+    """One value per text: each distinct text (told apart by polars' seeded hash, so
+    `name` must hold the polars version) looked up once, `compute(distinct texts)` for the
+    ones the scope lacks, and the values spread back over the rows."""
+    hashes = texts.hash(seed=0).to_numpy()
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+
+    def fresh(positions: I64) -> pl.Series:
+        return compute(texts.gather(first[positions]))
+
+    keys = as_keys(hashes[first])
+    values = cached_values(store, kind, name, scope, keys, fresh, dtype)
+    return values.gather(inverse.reshape(-1))

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
 import polars as pl
 
 if TYPE_CHECKING:
@@ -117,20 +115,16 @@ def _normalized_view(
     normalizing (NFKC and the whitespace pass are most of the cost of this table)."""
     if cache is None:
         return source.select(normalized(expr).alias(name))
-    from auditor.artifact_cache import as_keys, cached_values, namespace_name
+    from auditor.artifact_cache import cached_per_text, namespace_name
+
+    def normalize(distinct: pl.Series) -> pl.Series:
+        return distinct.to_frame().select(normalized(pl.col(name)))[name]
 
     raw = source.select(expr.fill_null("").alias(name)).to_series()
-    hashes = raw.hash(seed=0).to_numpy()
-    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-
-    def normalize(positions: npt.NDArray[np.int64]) -> pl.Series:
-        return raw.gather(first[positions]).to_frame().select(normalized(pl.col(name)))[name]
-
     space = namespace_name("normalized/2", polars=pl.__version__)
-    keys = as_keys(hashes[first])
-    kind = "normalized texts"
-    distinct = cached_values(cache, kind, space, f"{scope}:{name}", keys, normalize, pl.String())
-    return distinct.alias(name).gather(inverse.reshape(-1)).to_frame()
+    kind, where = "normalized texts", f"{scope}:{name}"
+    values = cached_per_text(cache, kind, space, where, raw, normalize, pl.String())
+    return values.alias(name).to_frame()
 
 
 def _without_template(rendered: pl.Expr, template: pl.Expr) -> pl.Expr:

@@ -48,14 +48,12 @@ from auditor.formats import (
     UNKNOWN,
     KeyMapping,
     Row,
-    add_prompt,
-    add_system,
     conversation,
     detect_format,
     is_sharegpt_message,
     normalize_record,
+    preference_sides,
     qa_pair,
-    reply_messages,
     shared_prefix,
     to_json,
     unknown_format_finding,
@@ -236,14 +234,7 @@ def pair_sides(
         rejected = conversation(record.get("rejected_messages"), scratch, "rejected_messages")
         shared = shared_prefix(chosen, rejected)
         return chosen[shared:], rejected[shared:]
-    add_system(record.get("system"), scratch)
-    explicit = add_prompt(record, scratch)
-    chosen = reply_messages(record.get("chosen"), scratch, "chosen")
-    rejected = reply_messages(record.get("rejected"), scratch, "rejected")
-    if not explicit and isinstance(record.get("chosen"), list):
-        shared = shared_prefix(chosen, rejected)
-        chosen, rejected = chosen[shared:], rejected[shared:]
-    return chosen, rejected
+    return preference_sides(record, scratch)
 
 
 # --- what the canonical row flattens: refused, not carried as text ------------------------

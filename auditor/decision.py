@@ -184,6 +184,13 @@ class _Walk:
             Reason(rule=rule, inputs=inputs, outcome=outcome, why=why, source=source)
         )
 
+    def conclude(
+        self, rule: str, inputs: dict[str, Any], outcome: Recommendation, why: str, source: str
+    ) -> None:
+        """A rule that decides: it fires, and its outcome stops the walk."""
+        self.fire(rule, inputs, outcome, why, source)
+        self.stop(outcome)
+
     def stop(self, recommendation: Recommendation) -> None:
         if self.stopped is None:
             self.stopped = recommendation
@@ -214,7 +221,7 @@ def _prompting(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -
     if inputs.prompting_tried is None:
         walk.ask("prompting_tried")
     elif inputs.prompting_tried == "no":
-        walk.fire(
+        walk.conclude(
             "prompting-first",
             {"prompting_tried": "no"},
             Recommendation.PROMPT_ENGINEERING,
@@ -222,7 +229,6 @@ def _prompting(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -
             "nothing to iterate and often closes the gap; try it systematically first",
             f"{SEED_000}, {SEED_001}, {SEED_002}",
         )
-        walk.stop(Recommendation.PROMPT_ENGINEERING)
 
 
 def _gap(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -> None:
@@ -231,7 +237,7 @@ def _gap(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -> None
         walk.ask("gap")
         return
     if gap == "knowledge":
-        walk.fire(
+        walk.conclude(
             "knowledge-is-for-rag",
             {"gap": gap},
             Recommendation.RAG,
@@ -239,9 +245,8 @@ def _gap(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -> None
             "than it learns new ones; retrieve the knowledge instead",
             f"{SEED_000}, {SEED_001}, {SEED_002}",
         )
-        walk.stop(Recommendation.RAG)
     elif gap == "reasoning":
-        walk.fire(
+        walk.conclude(
             "reasoning-needs-a-better-model",
             {"gap": gap},
             Recommendation.BETTER_MODEL,
@@ -249,9 +254,8 @@ def _gap(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -> None
             "format; use a stronger or reasoning model",
             SEED_000,
         )
-        walk.stop(Recommendation.BETTER_MODEL)
     elif inputs.needs_actions == "yes" and not (data is not None and data.tool_use):
-        walk.fire(
+        walk.conclude(
             "actions-need-tools",
             {"gap": gap, "needs_actions": "yes", "tool_use_traces": False},
             Recommendation.TOOL_USE,
@@ -259,7 +263,6 @@ def _gap(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -> None
             "traces of correct tool use once the tools exist",
             SEED_000,
         )
-        walk.stop(Recommendation.TOOL_USE)
     elif inputs.needs_actions is None:
         walk.ask("needs_actions", blocking=False)
 
@@ -268,7 +271,7 @@ def _stability(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -
     if inputs.stable is None:
         walk.ask("stable")
     elif inputs.stable == "no":
-        walk.fire(
+        walk.conclude(
             "stable-requirements",
             {"stable": "no"},
             Recommendation.PROMPT_ENGINEERING,
@@ -276,7 +279,6 @@ def _stability(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -
             "is updated the same day",
             f"{SEED_001}, {SEED_003}",
         )
-        walk.stop(Recommendation.PROMPT_ENGINEERING)
 
 
 def _data(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -> None:
@@ -285,7 +287,7 @@ def _data(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -> Non
         return
     shown = {"verdict": data.verdict, "rows": data.rows, "files": data.files}
     if data.verdict == "NO-GO":
-        walk.fire(
+        walk.conclude(
             "no-go-data",
             shown,
             Recommendation.FIX_DATA_FIRST,
@@ -293,7 +295,6 @@ def _data(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -> Non
             "faults, whatever the economics",
             SEED_000,
         )
-        walk.stop(Recommendation.FIX_DATA_FIRST)
     elif data.verdict == "REVIEW":
         walk.fire(
             "review-data",
@@ -311,7 +312,7 @@ def _eval_set(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) ->
     if has_eval is None:
         walk.ask("eval_set")
     elif has_eval == "no":
-        walk.fire(
+        walk.conclude(
             "held-out-eval",
             {"eval_set": "no"},
             Recommendation.FIX_DATA_FIRST,
@@ -319,7 +320,6 @@ def _eval_set(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) ->
             "split one off (`ftaudit split`) before training",
             f"{SEED_000}, {SEED_003}",
         )
-        walk.stop(Recommendation.FIX_DATA_FIRST)
 
 
 def _compliance(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -> None:
@@ -373,14 +373,13 @@ def _economics(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -
     }
     if net <= 0:
         decision.arithmetic.append("the saving does not exceed upkeep: it never pays back")
-        walk.fire(
+        walk.conclude(
             "never-pays-back",
             shown,
             Recommendation.NOT_WORTH_IT,
             "the monthly saving does not cover the upkeep, so the fine-tune never pays back",
             f"{SEED_000}, {SEED_001}",
         )
-        walk.stop(Recommendation.NOT_WORTH_IT)
         return
     training_cost = inputs.training_cost
     if training_cost is None and data is not None and data.estimated_training_cost is not None:
@@ -399,14 +398,13 @@ def _economics(walk: _Walk, inputs: DecisionInputs, data: DataEvidence | None) -
     shown |= {"training_cost": training_cost, "break_even_months": round(months, 2)}
     horizon = min(BREAK_EVEN_MONTHS, inputs.months) if inputs.months else BREAK_EVEN_MONTHS
     if months >= horizon:
-        walk.fire(
+        walk.conclude(
             "break-even-too-late",
             shown | {"horizon_months": horizon},
             Recommendation.NOT_WORTH_IT,
             f"it pays back in {months:.1f} months, not within {horizon:g}",
             SEED_002,
         )
-        walk.stop(Recommendation.NOT_WORTH_IT)
         return
     walk.fire(
         "break-even-worth-exploring",
@@ -426,7 +424,7 @@ def _low_volume(walk: _Walk, inputs: DecisionInputs) -> bool:
         return False
     shown = {"monthly_api_spend": spend}
     if spend < VOLUME_LOW:
-        walk.fire(
+        walk.conclude(
             "volume-threshold",
             shown,
             Recommendation.NOT_WORTH_IT,
@@ -434,7 +432,6 @@ def _low_volume(walk: _Walk, inputs: DecisionInputs) -> bool:
             "training, evaluation and maintenance rarely pays for itself",
             SEED_001,
         )
-        walk.stop(Recommendation.NOT_WORTH_IT)
         return True
     if spend < VOLUME_HIGH:
         walk.fire(
@@ -451,7 +448,7 @@ def _low_volume(walk: _Walk, inputs: DecisionInputs) -> bool:
 def _technique(walk: _Walk, data: DataEvidence | None) -> None:
     preference = data is not None and data.preference
     technique = Recommendation.FINE_TUNE_DPO if preference else Recommendation.FINE_TUNE_LORA
-    walk.fire(
+    walk.conclude(
         "technique",
         {"preference_pairs": preference},
         technique,
@@ -460,4 +457,3 @@ def _technique(walk: _Walk, data: DataEvidence | None) -> None:
         else "LoRA SFT is the default: cheap, small, and most of full fine-tuning's quality",
         SEED_000,
     )
-    walk.stop(technique)

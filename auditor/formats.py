@@ -624,8 +624,11 @@ def shared_prefix(chosen: list[dict[str, Any]], rejected: list[dict[str, Any]]) 
     return count
 
 
-def normalize_preference(record: dict[str, Any], row: Row) -> None:
-    """TRL / LLaMA-Factory pairs: messages = prompt + chosen; chosen/rejected = final texts."""
+def preference_sides(
+    record: dict[str, Any], row: Row
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A TRL / LLaMA-Factory pair's chosen and rejected replies; the system prompt and the
+    prompt (explicit, or the turns an implicit prompt's sides share) go into `row`."""
     add_system(record.get("system"), row)
     explicit = add_prompt(record, row)
     chosen = reply_messages(record.get("chosen"), row, "chosen")
@@ -635,6 +638,12 @@ def normalize_preference(record: dict[str, Any], row: Row) -> None:
         shared = shared_prefix(chosen, rejected)
         row.messages += chosen[:shared]
         chosen, rejected = chosen[shared:], rejected[shared:]
+    return chosen, rejected
+
+
+def normalize_preference(record: dict[str, Any], row: Row) -> None:
+    """TRL / LLaMA-Factory pairs: messages = prompt + chosen; chosen/rejected = final texts."""
+    chosen, rejected = preference_sides(record, row)
     finish_preference(row, chosen, rejected)
     set_declared(row, json_tool_names(record.get("tools"), row))
 

@@ -548,12 +548,19 @@ def distinct_texts(series: pl.Series) -> tuple[I64, I64]:
     Texts are told apart by a seeded 64-bit hash: a collision among 100k texts has
     probability ~3e-10, and strings are never copied.
     """
+    first, inverse, _ = hashed_distinct_texts(series)
+    return first, inverse
+
+
+def hashed_distinct_texts(series: pl.Series) -> tuple[I64, I64, npt.NDArray[np.uint64]]:
+    """distinct_texts, plus every row's text hash (the artifact cache's key)."""
     text_hash = series.hash(_TOKEN_SEED).to_numpy()
     _, first, inverse = np.unique(text_hash, return_index=True, return_inverse=True)
     by_row = np.argsort(first, kind="stable")
     rank = np.empty_like(by_row)
     rank[by_row] = np.arange(by_row.size)
-    return first[by_row].astype(np.int64), rank[inverse.reshape(-1)].astype(np.int64)
+    first = first[by_row].astype(np.int64)
+    return first, rank[inverse.reshape(-1)].astype(np.int64), text_hash
 
 
 def text_signatures(
@@ -573,7 +580,7 @@ def text_signatures(
         empty = np.zeros(0, dtype=np.int64)
         sigs = np.zeros((0, params.num_perm), dtype=np.uint16)
         return TextSignatures(sigs, empty, empty, np.zeros(0, dtype=bool))
-    first, inverse = distinct_texts(series)
+    first, inverse, text_hash = hashed_distinct_texts(series)
     nonempty = (series.str.len_chars() > 0).to_numpy()[first]
     if cache is None:
         return TextSignatures(signatures(series, params, rows=first), first, inverse, nonempty)
@@ -582,7 +589,7 @@ def text_signatures(
     def sign(positions: I64) -> U16:
         return signatures(series, params, rows=first[positions])
 
-    keys = as_keys(series.hash(_TOKEN_SEED).to_numpy()[first])
+    keys = as_keys(text_hash[first])
     settings = ",".join(str(v) for v in params.signature_settings())
     name = namespace_name("minhash/2", settings=settings, polars=pl.__version__)
     kind = "MinHash signatures"

@@ -222,18 +222,17 @@ def _count_distinct(
     probability ~n²/2⁶⁵, about 3e-8 for a million texts. With a `cache`, a text counted
     in an earlier run (same hash, tokenizer and library versions) is not counted again.
     """
+    if cache is not None:
+        from auditor.artifact_cache import cached_per_text, namespace_name
+
+        def count(distinct: pl.Series) -> pl.Series:
+            return pl.Series(tokenizer.count_batch(distinct.to_list()), dtype=pl.Int64)
+
+        name = namespace_name("tokens/3", tokenizer=tokenizer.cache_id, polars=pl.__version__)
+        cached = cached_per_text(cache, "token counts", name, scope, texts, count, pl.Int64())
+        return cached.to_numpy().astype(np.int64)
     hashes = texts.hash(seed=0).to_numpy()
     _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    if cache is not None:
-        from auditor.artifact_cache import as_keys, cached_array, namespace_name
-
-        def count(positions: npt.NDArray[np.int64]) -> IntArray:
-            return tokenizer.count_batch(texts.gather(first[positions]).to_list())
-
-        name = namespace_name("tokens/2", tokenizer=tokenizer.cache_id, polars=pl.__version__)
-        keys = as_keys(hashes[first])
-        counts = cached_array(cache, "token counts", name, scope, keys, count, np.int64, 1)
-        return counts.reshape(-1).astype(np.int64)[inverse.reshape(-1)]
     if len(first) == len(texts):
         return tokenizer.count_batch(texts.to_list())
     counts = tokenizer.count_batch(texts.gather(first).to_list())

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from auditor.check import Check, CheckOptions, CheckResult, Finding, Metric, Severity, Status
 from auditor.formats import PREFERENCE_FORMATS
+from checks.size import recommended_epochs, train_file
 
 if TYPE_CHECKING:
     from auditor.context import AuditContext
@@ -77,7 +78,7 @@ class TargetCheck(Check):
                 code=self.code,
                 severity=severity,
                 message=f"{profile.title} documents no {task} training",
-                file=_train_file(ctx),
+                file=train_file(ctx),
                 hint=f"train {task} data elsewhere, or see {profile.sources[0]}",
             )
             return self.result(status, 0.0, finding.message, findings=[finding])
@@ -106,11 +107,6 @@ class TargetCheck(Check):
             score = 0.0 if findings else 1.0
         result = self.result(status, score, summary, metrics, findings[:SHOWN])
         return result.model_copy(update={"findings_total": total})
-
-
-def _train_file(ctx: AuditContext) -> str | None:
-    files = [f.path for f in ctx.dataset.files if f.split == "train"]
-    return files[0] if len(files) == 1 else None
 
 
 class TargetFormat(TargetCheck):
@@ -195,7 +191,7 @@ class TargetExampleCount(TargetCheck):
             problem = f"{rows:,} examples; {profile.name} takes at most {high:,}"
         severity = self.severity(profile)[1]
         findings = (
-            [Finding(code=self.code, severity=severity, message=problem, file=_train_file(ctx))]
+            [Finding(code=self.code, severity=severity, message=problem, file=train_file(ctx))]
             if problem
             else []
         )
@@ -462,8 +458,6 @@ class TrainingCost(TargetCheck):
     def judge(
         self, ctx: AuditContext, profile: TargetProfile, task: str, rules: TaskRules
     ) -> CheckResult:
-        from checks.size import recommended_epochs
-
         tokens = int(ctx.tokens.trainable_tokens.sum())
         epochs = ctx.config.epochs
         epoch_source = "given"
@@ -527,7 +521,7 @@ class TrainingCost(TargetCheck):
             code=self.code,
             severity=Severity.WARNING,
             message=f"estimated ${cost:,.2f}, over the ${budget:,.2f} budget ({arithmetic})",
-            file=_train_file(ctx),
+            file=train_file(ctx),
             hint="curate a smaller set, train fewer epochs, or pick a cheaper model",
         )
         return self.result(Status.WARN, budget / cost, summary, metrics, [finding])
