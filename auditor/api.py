@@ -20,6 +20,7 @@ from auditor.formats import KeyMapping
 from auditor.profile import build_profile
 from auditor.registry import select_checks
 from auditor.report import DatasetInfo, EmbeddingInfo, Report, TaskInfo
+from auditor.report_masking import masked
 from auditor.semantic import EmbedProgress
 from auditor.suppress import Suppression
 from auditor.tokens import load_tokenizer
@@ -100,7 +101,7 @@ def audit(
         tokens = ctx.__dict__.get("tokens")
         verdict = decide(results)
         evidence = data_evidence(verdict.status.value, dataset.files, results, task)
-        return Report(
+        report = Report(
             version=tool_version(),
             verdict=verdict,
             datasets=[
@@ -120,9 +121,19 @@ def audit(
             cache=store.info() if store is not None else None,
             decision=decide_rules(config.decision, evidence),
         )
+        return masked_report(report)
     finally:
         if store is not None:
             store.close()
+
+
+def masked_report(report: Report) -> Report:
+    """Whatever a check quoted, no report shows a secret or personal data: every kind
+    FT601/FT602 detect is masked, whatever was selected."""
+    from auditor.sensitive import ALL_KINDS, DetectOptions, mask_texts
+
+    every_kind = DetectOptions(kinds=frozenset(ALL_KINDS))
+    return masked(report, lambda texts: mask_texts(texts, every_kind))
 
 
 def data_evidence(

@@ -30,6 +30,7 @@ SUBCOMMANDS = (
     "cache",
     "decide",
     "convert",
+    "redact",
 )
 ROOT_FLAGS = ("--help", "-h", "--version")
 
@@ -607,12 +608,14 @@ def write_baseline(
 
 
 def _register_commands() -> None:
-    """Commands that live in their own modules (auditor.cache_cli, auditor.decide_cli)."""
+    """Commands that live in their own modules (auditor.cache_cli, decide_cli, redact_cli)."""
     from auditor.cache_cli import cache_app
     from auditor.decide_cli import decide_command
+    from auditor.redact_cli import redact
 
     app.add_typer(cache_app, name="cache")
     app.command("decide")(decide_command)
+    app.command("redact")(redact)
 
 
 _register_commands()

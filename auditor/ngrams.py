@@ -106,6 +106,26 @@ class RollingHashes:
             window = (self.prefix[first + n] - self.prefix[first]) * self.inverse[first]
         return window, doc, offset
 
+    def spans(self, first: I64, sizes: I64) -> U64:
+        """Hash of the `sizes[k]` tokens from flat position `first[k]` on (any lengths)."""
+        with np.errstate(over="ignore"):
+            return (self.prefix[first + sizes] - self.prefix[first]) * self.inverse[first]
+
+    def flat_windows(self, n: int) -> U64:
+        """Hash of the n-token window at every flat position that has n tokens after it,
+        windows that cross into the next text included: slices instead of gathers, for a
+        caller that looks up all of them and keeps only its hits' `locate` that fit."""
+        total = self.prefix.size - 1
+        if total < n:
+            return np.zeros(0, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            return (self.prefix[n:] - self.prefix[: total - n + 1]) * self.inverse[: total - n + 1]
+
+    def locate(self, flat: I64) -> tuple[I64, I64]:
+        """(text, word within it) of flat token positions."""
+        doc = np.searchsorted(self.starts, flat, side="right").astype(np.int64) - 1
+        return doc, flat - self.starts[doc]
+
 
 def window_hashes(tokens: U64, lengths: I64, n: int) -> tuple[U64, I64, I64]:
     """Hashes of every n-word window of each text: (hash, text, first word of the window)."""
