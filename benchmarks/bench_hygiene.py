@@ -1,4 +1,4 @@
-"""Benchmark FT601 (personal data) + FT602 (secrets) against FT0–FT2 and a naive scanner.
+"""Benchmark the FT6 hygiene checks against FT0–FT2, and FT601 + FT602 against a naive scanner.
 
     python benchmarks/bench_hygiene.py --rows 100000 --repeat 3
 
@@ -12,8 +12,10 @@ id, a GitHub token, an OpenAI key, a `password=` assignment and a high-entropy
 Scenarios, each timed `--repeat` times on a fresh AuditContext (no artifact cache) over
 the same loaded dataset (loading is timed apart and is in no scenario), medians reported:
 
-  ft6     FT601 + FT602 `run(ctx)`: polars prefilters over every text, Python validation
-          on the candidates, findings with masked excerpts.
+  ft6     all of FT601–FT605 `run(ctx)` on one context, as an audit runs them: the issue's
+          target is that they take less time than FT0–FT2.
+  pii     FT601 + FT602 alone: polars prefilters over every text, Python validation on
+          the candidates, findings with masked excerpts.
   ft0-2   every FT0xx, FT1xx and FT2xx check (selected by prefix through load_config),
           `run(ctx)` in registry order; FT2xx count tokens (tiktoken), the largest part.
   naive   the plain route: every text of every row (message contents, tool-call
@@ -22,8 +24,8 @@ the same loaded dataset (loading is timed apart and is in no scenario), medians 
           matches libphonenumber then parses (running its matcher on every text would be
           far slower still). No prefilter, no overlap resolution, no findings.
 
-The output prints the medians and the ratios ft0-2 / ft6 and naive / ft6, and writes
-benchmarks/results/hygiene.json. `flagged rows` shows that ft6 and naive see the
+The output prints the medians and the ratios ft0-2 / ft6 and naive / pii, and writes
+benchmarks/results/hygiene.json. `flagged rows` shows that pii and naive see the
 planted rows (naive flags a few more: no overlap or context rules).
 """
 
@@ -182,7 +184,7 @@ def naive_scan(texts: list[str]) -> int:
     return flagged
 
 
-def ft6_flagged_rows(dataset: Dataset) -> int:
+def pii_flagged_rows(dataset: Dataset) -> int:
     from auditor.registry import configured
 
     config = load_config(None, {"cache": False})
@@ -210,10 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     dataset = load_dataset([path])
     load_s = time.perf_counter() - start
     texts = naive_texts(dataset)
-    times: dict[str, list[float]] = {"ft6": [], "ft0-2": [], "naive": []}
+    times: dict[str, list[float]] = {"ft6": [], "pii": [], "ft0-2": [], "naive": []}
     flagged_naive = 0
     for _ in range(args.repeat):  # interleaved, so drift hits every scenario alike
-        times["ft6"].append(time_checks(dataset, ["FT601", "FT602"], ("FT601", "FT602")))
+        times["ft6"].append(time_checks(dataset, ["FT6"], ("FT6",)))
+        times["pii"].append(time_checks(dataset, ["FT601", "FT602"], ("FT601", "FT602")))
         times["ft0-2"].append(time_checks(dataset, ["FT0", "FT1", "FT2"], ("FT0", "FT1", "FT2")))
         start = time.perf_counter()
         flagged_naive = naive_scan(texts)
@@ -231,14 +234,14 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": {name: [round(v, 3) for v in values] for name, values in times.items()},
         "median_s": {name: round(v, 3) for name, v in medians.items()},
         "ratio_ft0_2_over_ft6": round(medians["ft0-2"] / medians["ft6"], 2),
-        "ratio_naive_over_ft6": round(medians["naive"] / medians["ft6"], 2),
-        "flagged_rows": {"ft6": ft6_flagged_rows(dataset), "naive_texts": flagged_naive},
+        "ratio_naive_over_pii": round(medians["naive"] / medians["pii"], 2),
+        "flagged_rows": {"pii": pii_flagged_rows(dataset), "naive_texts": flagged_naive},
     }
     print(f"{result['rows']:,} rows, {len(texts):,} texts, load {load_s:.2f} s")
     for name, value in medians.items():
         print(f"  {name:<6} median {value:7.2f} s   runs {result['seconds'][name]}")
     print(f"  ft0-2 / ft6 = {result['ratio_ft0_2_over_ft6']}×")
-    print(f"  naive / ft6 = {result['ratio_naive_over_ft6']}×")
+    print(f"  naive / pii = {result['ratio_naive_over_pii']}×")
     print(f"  flagged: {result['flagged_rows']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -667,6 +667,7 @@ def broken_lines() -> list[str]:
                 ],
             }
         ),
+        *hygiene_lines(user, answer),
     ]
     out: list[str] = []
     for index, line in enumerate(lines):
@@ -675,6 +676,38 @@ def broken_lines() -> list[str]:
             out.append(bad.pop(0))
     out.extend(bad)
     return out
+
+
+def fake_token(prefix: str, length: int, seed: int) -> str:
+    """A synthetic credential in a provider's format (seeded random body: no real key)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    rng = random.Random(seed)
+    return prefix + "".join(rng.choice(alphabet) for _ in range(length))
+
+
+def hygiene_lines(user: dict[str, str], answer: str) -> list[str]:
+    """FT601–FT604: what support exports and generated answers carry."""
+
+    def row(question: str, reply: str) -> str:
+        turns = [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+        return json.dumps({"messages": [{"role": "system", "content": SYSTEM}, *turns]})
+
+    return [
+        # FT601: a customer's email address and phone number in the prompt
+        row(
+            "My tent pole snapped. Reach me at dana.whitfield@fastmail.com or +1 415-555-0132.",
+            answer,
+        ),
+        # FT602: an API token pasted into a ticket
+        row(
+            f"The order API says 401 with token {fake_token('ghp_', 36, seed=602)}, why?",
+            answer,
+        ),
+        # FT603: a canned refusal from the model that generated the answers
+        row(user["content"], "I'm sorry, but I can't help with that request."),
+        # FT604: an answer cut off by the generator's max_tokens
+        row(user["content"], answer[: answer.index('"urgency"') + 14]),
+    ]
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]] | list[str]) -> None:

@@ -260,7 +260,7 @@ class PersonalData(SensitiveCheck):
     Why it matters: personal data in the assistant's answers is what the model learns to
     emit, to anyone; in the user's prompts it is data the team may have no right to train
     on. Both are a data-protection question (GDPR, CCPA) before they are a quality one.
-    Example: `{"role": "assistant", "content": "Sure, Jane's card is 4111 …"}`.
+    Example: `{"role": "assistant", "content": "Sure, Jane's card is 4539 1488 …"}`.
     Options: `kinds` (default: all six); `include_private_ips` (default false);
     `include_example_domains` (default false); `phone_region` (default "US": the region
     numbers without a country code are read in; null: only `+…` numbers);
