@@ -54,6 +54,7 @@ import numpy.typing as npt
 import orjson
 import polars as pl
 
+from auditor.minhash import mix64
 from auditor.ngrams import HashSet, RollingHashes
 
 U64 = npt.NDArray[np.uint64]
@@ -92,16 +93,6 @@ class FingerprintError(Exception):
 # --- stable word and n-gram hashes ----------------------------------------------------------
 
 
-def _splitmix64(values: U64) -> U64:
-    """The splitmix64 finalizer: every input bit reaches every output bit."""
-    with np.errstate(over="ignore"):
-        x = values ^ (values >> np.uint64(30))
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x = x ^ (x >> np.uint64(27))
-        x = x * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
 def stable_word_hashes(words: pl.Series) -> U64:
     """A version-stable 64-bit hash of each word (a String Series of non-empty words)."""
     if words.len() == 0:
@@ -112,7 +103,8 @@ def stable_word_hashes(words: pl.Series) -> U64:
     data = np.frombuffer(joined, dtype=np.uint8).astype(np.uint64) + np.uint64(1)
     rolling = RollingHashes(data, lengths)
     polynomial = rolling.spans(rolling.starts, lengths)
-    return _splitmix64(polynomial ^ lengths.astype(np.uint64))
+    # mix64 is MinHash's finalizer; the shipped fingerprints depend on it (a test pins it).
+    return mix64(polynomial ^ lengths.astype(np.uint64))
 
 
 def word_split(texts: pl.Series) -> tuple[pl.Series, I64]:

@@ -6,8 +6,9 @@ registry (the CLI never imports a check module), so redact replaces what the aud
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,39 +21,25 @@ if TYPE_CHECKING:  # the detectors import polars: not for `ftaudit --help`
 CODES = ("FT601", "FT602")
 
 
-class Detects(Protocol):
-    def detect_options(self) -> DetectOptions: ...
-
-
 def configured_options(config: AuditConfig) -> DetectOptions:
-    """FT601's and FT602's configured detector settings, merged into one."""
+    """FT601's and FT602's configured detector settings in one: FT601's personal-data
+    settings, FT602's entropy limits, and the kinds of both."""
     from auditor.registry import configured
     from auditor.sensitive import ALL_KINDS, DetectOptions
 
-    merged = DetectOptions(kinds=frozenset())
-    kinds: set[str] = set()
-    for code in CODES:
-        check = configured(code, config)
-        detect = getattr(check, "detect_options", None)
-        if detect is None:
-            continue
-        options: DetectOptions = detect()
-        kinds |= options.kinds
-        if code == "FT601":
-            merged = options
-        else:
-            merged = DetectOptions(
-                kinds=merged.kinds,
-                include_private_ips=merged.include_private_ips,
-                include_example_domains=merged.include_example_domains,
-                phone_region=merged.phone_region,
-                entropy_base64=options.entropy_base64,
-                entropy_hex=options.entropy_hex,
-                entropy_min_length=options.entropy_min_length,
-            )
-    if not kinds:  # neither check registered: the detectors' own defaults
+    found = {code: getattr(configured(code, config), "detect_options", None) for code in CODES}
+    options: dict[str, DetectOptions] = {c: f() for c, f in found.items() if f is not None}
+    if not options:  # neither check registered: the detectors' own defaults
         return DetectOptions(kinds=frozenset(ALL_KINDS))
-    return DetectOptions(**{**vars(merged), "kinds": frozenset(kinds)})
+    pii = options.get("FT601", DetectOptions(kinds=frozenset()))
+    secrets = options.get("FT602", DetectOptions(kinds=frozenset()))
+    return replace(
+        pii,
+        kinds=pii.kinds | secrets.kinds,
+        entropy_base64=secrets.entropy_base64,
+        entropy_hex=secrets.entropy_hex,
+        entropy_min_length=secrets.entropy_min_length,
+    )
 
 
 def parse_kinds(values: list[str] | None, flag: str) -> set[str]:
@@ -90,7 +77,6 @@ def redact(
     Prints the count per type.
     """
     from auditor.redact import format_summary, redact_file
-    from auditor.sensitive import DetectOptions
 
     if config is not None and not config.is_file():
         raise ConfigError(f"{config}: no such config file")
@@ -100,33 +86,7 @@ def redact(
     chosen -= parse_kinds(ignore_kinds, "--ignore-kinds")
     if not chosen:
         raise ConfigError("--kinds/--ignore-kinds: no kind left to redact")
-    options = DetectOptions(**{**vars(options), "kinds": frozenset(chosen)})
+    options = replace(options, kinds=frozenset(chosen))
     summary = redact_file(path, output, options)
     typer.echo(format_summary(summary))
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run `redact` alone (as `ftaudit redact` would) and return the exit code."""
-    from typer.exceptions import TyperException
-
-    from auditor.io import InputError
-    from auditor.registry import PluginError
-
-    app = typer.Typer(add_completion=False)
-    app.command()(redact)
-    command = typer.main.get_command(app)
-    try:
-        result = command.main(args=argv, prog_name="ftaudit redact", standalone_mode=False)
-    except TyperException as exc:  # usage errors: bad option, missing argument
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"ftaudit redact: error: {exc}", err=True)
-        code = getattr(exc, "exit_code", 2)
-        return code if isinstance(code, int) else 2
-    except (InputError, ConfigError, PluginError) as exc:
-        typer.echo(f"ftaudit: error: {exc}", err=True)
-        return 2
-    return result if isinstance(result, int) else 0

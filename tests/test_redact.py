@@ -13,9 +13,9 @@ import pytest
 
 from auditor import audit
 from auditor.check import Status
+from auditor.cli import main as cli_main
 from auditor.config import ConfigError, load_config
 from auditor.redact import redact_file, redact_lines
-from auditor.redact_cli import main
 from auditor.sensitive import ALL_KINDS, DetectOptions
 from tests.fixtures.make_hygiene_fixtures import (
     iban,
@@ -27,6 +27,11 @@ from tests.fixtures.make_hygiene_fixtures import (
 FIXTURES = Path(__file__).parent / "fixtures"
 PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 SECRETS = secrets_by_kind(random.Random(5))
+
+
+def main(argv: list[str]) -> int:
+    """`ftaudit redact ARGS`, through the real command line."""
+    return cli_main(["redact", *argv])
 
 
 def qa(question: str, answer: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import binascii
 import json
 import re
 from collections.abc import Iterator
+from typing import Literal, get_args
 
 from auditor.sensitive.spans import (
     DetectOptions,
@@ -23,7 +24,7 @@ from auditor.sensitive.spans import (
     is_placeholder,
 )
 
-SECRET_KINDS = (
+SecretKind = Literal[
     "AWS_KEY",
     "AWS_SECRET",
     "GITHUB_TOKEN",
@@ -36,7 +37,8 @@ SECRET_KINDS = (
     "JWT",
     "PASSWORD",
     "HIGH_ENTROPY",
-)
+]
+SECRET_KINDS: tuple[str, ...] = get_args(SecretKind)
 
 
 def not_placeholder(text: str, match: re.Match[str], options: DetectOptions) -> bool:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
+from typing import Literal, get_args
 
 import phonenumbers
 
 from auditor.sensitive.spans import DetectOptions, Detector, Hit, RegexDetector, preceded_by
 
-PII_KINDS = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP")
+PiiKind = Literal["EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP"]
+PII_KINDS: tuple[str, ...] = get_args(PiiKind)
 
 # --- email ---------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, get_args
+from typing import ClassVar, get_args
 
 import polars as pl
 from pydantic import Field, field_validator
@@ -20,23 +20,10 @@ from auditor.sensitive import (
     masked_excerpt,
     prefilter,
 )
+from auditor.sensitive.credentials import SecretKind
+from auditor.sensitive.pii import PiiKind
 from checks.common import RowShareCheck, ShareOptions, counted, has_messages, message_table
 
-PiiKind = Literal["EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP"]
-SecretKind = Literal[
-    "AWS_KEY",
-    "AWS_SECRET",
-    "GITHUB_TOKEN",
-    "OPENAI_KEY",
-    "ANTHROPIC_KEY",
-    "SLACK_TOKEN",
-    "STRIPE_KEY",
-    "GOOGLE_API_KEY",
-    "PRIVATE_KEY",
-    "JWT",
-    "PASSWORD",
-    "HIGH_ENTROPY",
-]
 #: Roles reported as metrics (`in_user` …): rows with a finding in that role.
 ROLES = ("system", "user", "assistant", "tool", "text")
 
