@@ -26,12 +26,12 @@ ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "samples"
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# Every sample format, plus fixtures with bad lines, BOMs, unknown formats and leaks.
+# Every sample format, plus fixtures with bad lines, BOMs, unknown formats, leaks, PII.
 FILES = [
     *sorted((SAMPLES / "formats").glob("*.jsonl")),
     SAMPLES / "chat_clean.jsonl",
     SAMPLES / "chat_broken.jsonl",
-    *sorted(p for p in FIXTURES.glob("FT[0-3]*/bad.jsonl")),
+    *sorted(p for p in FIXTURES.glob("FT[0-36]*/bad.jsonl")),  # FT6: hygiene, cached spans
 ]
 
 
@@ -310,3 +310,25 @@ def test_no_cache_flag_and_cache_dir_flag(tmp_path: Path, monkeypatch: pytest.Mo
     assert main([str(data), "--cache-dir", "here", "-f", "json", "-o", str(out), "-q"]) in (0, 1)
     assert json.loads(out.read_text())["cache"]["path"].endswith("artifacts.sqlite3")
     assert (tmp_path / "here" / "artifacts.sqlite3").is_file()
+
+
+def test_a_new_process_reuses_every_kind(tmp_path: Path) -> None:
+    """Namespaces must not depend on the process: str hashing is seeded per process, so
+    anything built from a set's order would miss the cache on every run."""
+    data = tmp_path / "train.jsonl"
+    data.write_bytes((FIXTURES / "FT601" / "bad.jsonl").read_bytes())
+    argv = [str(data), "--no-embed", "--cache-dir", str(tmp_path / "cache"), "--format", "json"]
+    script = "import sys; from auditor.cli import main; sys.exit(main(sys.argv[1:]))"
+    reports = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "HF_HUB_OFFLINE": "1"}
+        done = subprocess.run(
+            [sys.executable, "-c", script, *argv], env=env, capture_output=True, text=True
+        )
+        assert done.returncode in (0, 1), done.stderr
+        reports.append(json.loads(done.stdout))
+    kinds = reports[1]["cache"]["kinds"]
+    assert "personal data spans" in kinds
+    assert {kind: stats["computed"] for kind, stats in kinds.items() if kind != "rows"} == {
+        kind: 0 for kind in kinds if kind != "rows"
+    }

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar, get_args
 
+import numpy as np
 import polars as pl
 from pydantic import Field, field_validator
 
+from auditor.artifact_cache import cached_per_text, namespace_name
 from auditor.check import CheckResult, Finding, Metric, Severity
 from auditor.context import AuditContext
 from auditor.sensitive import (
@@ -14,6 +16,7 @@ from auditor.sensitive import (
     KIND_LABELS,
     PII_KINDS,
     SECRET_KINDS,
+    SPAN_SCHEMA,
     DetectOptions,
     check_region,
     find_spans,
@@ -146,7 +149,7 @@ class SensitiveCheck(RowShareCheck):
         if pattern is None:
             return self.not_applicable("no kinds selected")
         texts = texts_to_scan(frame, pattern)
-        spans = find_spans(texts["text"], options)
+        spans = self.spans(ctx, texts["text"], options)
         findings = self.findings(texts, spans)
         located = spans.join(
             texts.with_row_index("index").select("index", "row", "role"), on="index"
@@ -176,6 +179,37 @@ class SensitiveCheck(RowShareCheck):
             clean=f"no {self.noun} found",
             metrics=metrics,
         )
+
+    def spans(self, ctx: AuditContext, texts: pl.Series, options: DetectOptions) -> pl.DataFrame:
+        """`find_spans(texts)`, with each distinct text's "has a span" kept in the artifact
+        cache: a warm re-run (the pre-commit hook) validates only new texts and the few
+        that hold something. The cache keeps no value, only the yes/no."""
+        store = ctx.artifact_cache
+        if store is None:
+            return find_spans(texts, options)
+
+        def compute(fresh: pl.Series) -> pl.Series:
+            marked = np.zeros(fresh.len(), dtype=bool)
+            marked[find_spans(fresh, options).get_column("index").to_numpy()] = True
+            return pl.Series("value", marked, dtype=pl.Boolean)
+
+        import phonenumbers  # its metadata decides which numbers are valid
+
+        name = namespace_name(
+            "sensitive-spans",
+            # Sorted: a frozenset's order changes from one process to the next.
+            kinds=",".join(sorted(options.kinds)),
+            options=repr(sorted((k, v) for k, v in vars(options).items() if k != "kinds")),
+            phonenumbers=phonenumbers.__version__,
+            polars=pl.__version__,
+        )
+        scope = ctx.cache_scope("train")
+        kind = f"{self.noun} spans"  # one per check: a kind keeps one namespace per scope
+        flagged = cached_per_text(store, kind, name, scope, texts, compute, pl.Boolean())
+        keep = np.flatnonzero(flagged.to_numpy())
+        spans = find_spans(texts.gather(keep), options)
+        where = keep[spans.get_column("index").to_numpy()]
+        return spans.with_columns(pl.Series("index", where, dtype=SPAN_SCHEMA["index"]))
 
     def findings(self, texts: pl.DataFrame, spans: pl.DataFrame) -> list[Finding]:
         """One finding per span; the excerpt masks every sensitive value in view, of any
