@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -10,6 +10,7 @@ import polars as pl
 
 from auditor.findings import Finding, Severity
 from auditor.formats.canonical import CANONICAL_SCHEMA, UNKNOWN, Issue, KeyMapping, Row
+from auditor.formats.columnar import plain_chat_frame, plain_chat_json
 from auditor.formats.detect import NORMALIZERS, detect_format
 from auditor.formats.pairs import normalize_custom_keys, qa_pair
 
@@ -39,15 +40,23 @@ def normalize_chunk(
     keys: KeyMapping | None = None,
     *,
     eval_shapes: bool = False,
+    column_wise: bool = True,
 ) -> NormalizedChunk:
     """Normalize a chunk of (line, record) pairs into a canonical frame plus findings.
 
-    `eval_shapes` (for held-out eval files) also reads the PROMPT_ONLY_FORMATS.
+    `eval_shapes` (for held-out eval files) also reads the PROMPT_ONLY_FORMATS. Plain chat
+    rows take the column-wise path (auditor.formats.columnar) unless `column_wise` is off
+    or explicit keys are given; the result is the same either way.
     """
     columns: dict[str, list[Any]] = {name: [] for name in CANONICAL_SCHEMA}
     column_lists = list(columns.values())  # in CANONICAL_SCHEMA order, as row_values below
     findings: list[Finding] = []
-    for line, record in records:
+    plain = PlainRows()
+    per_row: list[int] = []  # the chunk positions of the rows in `columns`
+    for position, (line, record) in enumerate(records):
+        if column_wise and keys is None and (messages := plain_chat_json(record)) is not None:
+            plain.add(position, line, messages)
+            continue
         fmt = detect_format(record, keys, eval_shapes=eval_shapes)
         if fmt == UNKNOWN:
             findings.append(unknown_format_finding(record, file, line))
@@ -75,13 +84,40 @@ def normalize_chunk(
         )
         for column, value in zip(column_lists, row_values, strict=True):
             column.append(value)
+        per_row.append(position)
     try:
         frame = build_frame(columns)
     except (TypeError, UnicodeEncodeError):
         # Only a `.json` array file (read by stdlib json) can hold a lone surrogate escape.
         findings += replace_surrogates(columns, file)
         frame = build_frame(columns)
-    return NormalizedChunk(frame, findings)
+    return NormalizedChunk(plain.merged(frame, per_row, file), findings)
+
+
+@dataclass
+class PlainRows:
+    """The plain chat rows of a chunk, set aside for the column-wise path."""
+
+    positions: list[int] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, position: int, line: int, messages: str) -> None:
+        self.positions.append(position)
+        self.lines.append(line)
+        self.messages.append(messages)
+
+    def merged(self, frame: pl.DataFrame, per_row: list[int], file: str) -> pl.DataFrame:
+        """`frame` (the per-row path's rows, at chunk positions `per_row`) and these rows,
+        in the chunk's order."""
+        if not self.positions:
+            return frame
+        plain = plain_chat_frame(file, self.lines, self.messages)
+        if frame.is_empty():
+            return plain
+        order = pl.Series("position", [*per_row, *self.positions], dtype=pl.Int64)
+        both = pl.concat([frame, plain]).with_columns(order)
+        return both.sort("position").drop("position")
 
 
 def build_frame(columns: dict[str, list[Any]]) -> pl.DataFrame:

@@ -1,0 +1,77 @@
+"""The column-wise path for plain chat rows gives the per-row path's rows and findings."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from polars.testing import assert_frame_equal
+
+from auditor.formats import normalize_chunk
+from auditor.formats.columnar import plain_chat_json
+from auditor.io import FileRead, iter_record_chunks
+
+ROOT = Path(__file__).parent.parent
+FILES = sorted(
+    p
+    for p in [*(ROOT / "samples").rglob("*.jsonl"), *(ROOT / "tests" / "fixtures").rglob("*.jsonl")]
+    if p.stat().st_size < 2_000_000
+)
+
+
+def both_paths(path: Path, eval_shapes: bool = False) -> tuple[Any, Any]:
+    read = FileRead(str(path))
+    records = [pair for chunk in iter_record_chunks(path, read) for pair in chunk]
+    fast = normalize_chunk(records, str(path), eval_shapes=eval_shapes)
+    slow = normalize_chunk(records, str(path), eval_shapes=eval_shapes, column_wise=False)
+    return fast, slow
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_sample_and_fixture_normalizes_the_same(path: Path) -> None:
+    fast, slow = both_paths(path, eval_shapes=".eval" in path.name)
+    assert_frame_equal(fast.rows, slow.rows)
+    assert fast.findings == slow.findings
+
+
+def test_the_column_wise_path_takes_the_plain_rows_of_the_samples() -> None:
+    read = FileRead("samples/chat_clean.jsonl")
+    records = [
+        r
+        for chunk in iter_record_chunks(ROOT / "samples" / "chat_clean.jsonl", read)
+        for r in chunk
+    ]
+    assert all(plain_chat_json(record) is not None for _, record in records)
+
+
+def random_chat(rng: random.Random) -> dict[str, Any]:
+    """Plain and almost-plain rows: roles in any order, empty texts, unicode, extra keys."""
+    words = ["hi", "Grüße", "naïve", "", "line\nbreak", "user: quoted", "🙂", "a\tb", "x" * 50]
+    roles = ["system", "user", "assistant", "assistant", "user", "tool", "function", "System"]
+    messages: list[Any] = []
+    for _ in range(rng.randint(0, 6)):
+        message: dict[str, Any] = {"role": rng.choice(roles), "content": rng.choice(words)}
+        if rng.random() < 0.05:
+            message["weight"] = rng.choice([0, 1])
+        if rng.random() < 0.03:
+            message["content"] = None
+        messages.append(message)
+    record: dict[str, Any] = {"messages": messages}
+    if rng.random() < 0.05:
+        record["id"] = rng.randint(0, 9)
+    return record
+
+
+def test_random_rows_normalize_the_same(tmp_path: Path) -> None:
+    rng = random.Random(19)
+    rows = [random_chat(rng) for _ in range(3000)]
+    path = tmp_path / "random.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    fast, slow = both_paths(path)
+    assert_frame_equal(fast.rows, slow.rows)
+    assert fast.findings == slow.findings
+    plain = sum(plain_chat_json(r) is not None for r in rows)
+    assert 300 < plain < len(rows) - 300  # both paths took a good share
