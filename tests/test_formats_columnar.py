@@ -50,7 +50,10 @@ def test_the_column_wise_path_takes_the_plain_rows_of_the_samples() -> None:
 def random_chat(rng: random.Random) -> dict[str, Any]:
     """Plain and almost-plain rows: roles in any order, empty texts, unicode, extra keys."""
     words = ["hi", "Grüße", "naïve", "", "line\nbreak", "user: quoted", "🙂", "a\tb", "x" * 50]
-    roles = ["system", "user", "assistant", "assistant", "user", "tool", "function", "System"]
+    roles = ["system", "user", "assistant", "assistant", "user", "tool"] * 6 + [
+        "function",
+        "System",
+    ]
     messages: list[Any] = []
     for _ in range(rng.randint(0, 6)):
         message: dict[str, Any] = {"role": rng.choice(roles), "content": rng.choice(words)}
@@ -58,11 +61,39 @@ def random_chat(rng: random.Random) -> dict[str, Any]:
             message["weight"] = rng.choice([0, 1])
         if rng.random() < 0.03:
             message["content"] = None
+        if message["role"] == "assistant" and rng.random() < 0.4:
+            message["tool_calls"] = [random_call(rng) for _ in range(rng.randint(0, 2))]
+            if rng.random() < 0.5:
+                message["content"] = None
+        if message["role"] == "tool" and rng.random() < 0.8:
+            message["tool_call_id"] = rng.choice(["call_1", "call_2", None, 7])
+        if rng.random() < 0.05:
+            message["name"] = rng.choice(["bot", None, 3])
         messages.append(message)
     record: dict[str, Any] = {"messages": messages}
+    if rng.random() < 0.3:
+        record["tools"] = [random_tool(rng) for _ in range(rng.randint(0, 2))]
     if rng.random() < 0.05:
         record["id"] = rng.randint(0, 9)
     return record
+
+
+def random_call(rng: random.Random) -> Any:
+    """A tool call, now and then broken: arguments as an object, no name, a bad id."""
+    arguments: Any = rng.choice(['{"q": "tent"}', "{}", ""])
+    if rng.random() < 0.05:
+        arguments = rng.choice([{"q": 1}, None])
+    name = "lookup" if rng.random() < 0.97 else None
+    call: dict[str, Any] = {"id": rng.choice(["call_1", None]), "type": "function"}
+    call["function"] = {"name": name, "arguments": arguments}
+    if rng.random() < 0.03:
+        call = rng.choice([{**call, "id": 5}, {**call, "function": "lookup"}, {"id": "c"}])
+    return call if rng.random() < 0.98 else ["not", "a", "call"]
+
+
+def random_tool(rng: random.Random) -> Any:
+    name = rng.choice(["lookup", "search", "lookup", None])
+    return rng.choice([{"type": "function", "function": {"name": name}}, {"name": name}, "x"])
 
 
 def test_random_rows_normalize_the_same(tmp_path: Path) -> None:
@@ -73,5 +104,6 @@ def test_random_rows_normalize_the_same(tmp_path: Path) -> None:
     fast, slow = both_paths(path)
     assert_frame_equal(fast.rows, slow.rows)
     assert fast.findings == slow.findings
-    plain = sum(plain_chat_json(r) is not None for r in rows)
-    assert 300 < plain < len(rows) - 300  # both paths took a good share
+    plain = [r for r in rows if plain_chat_json(r) is not None]
+    assert 300 < len(plain) < len(rows) - 300  # both paths took a good share
+    assert sum(any(m.get("tool_calls") for m in r["messages"]) for r in plain) > 100

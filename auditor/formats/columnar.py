@@ -1,12 +1,14 @@
-"""The column-wise path for the commonest rows: plain OpenAI chat.
+"""The column-wise path for the commonest rows: plain OpenAI chat, tools included.
 
-A row that is only `{"messages": [{"role", "content"}, …]}` with string contents and the
-roles system, user and assistant is normalized by polars expressions over the whole chunk
-instead of a Python call per row: the messages are decoded to structs in Rust, and the
-rendered text, the prompt before the last assistant turn, the response and the system
-prompt are list expressions. Nothing in such a row can be off, so it yields no finding;
-any other row takes the per-row path (auditor.formats.normalize), and both give the same
-canonical row (tests/test_formats_columnar.py compares them on every sample and fixture).
+A row that is only `messages` (and `tools`), with string contents, the roles system,
+user, assistant and tool, and well-formed tool calls, is normalized by polars expressions
+over the whole chunk instead of a Python call per row: the record is decoded to structs
+in Rust, and the canonical messages, the rendered text, the prompt before the last
+assistant turn, the response, the system prompt and the declared tools are list
+expressions; a Python pass over each record only decides whether it is plain. Nothing in
+such a row can be off, so it yields no finding; any other row takes the per-row path
+(auditor.formats.normalize), and both give the same canonical row
+(tests/test_formats_columnar.py compares them on every sample and fixture).
 """
 
 from __future__ import annotations
@@ -18,48 +20,156 @@ import polars as pl
 
 from auditor.formats.canonical import CANONICAL_SCHEMA
 
-#: The roles a plain row may hold: no translation (OpenAI's `function`), no tool fields.
-PLAIN_ROLES = frozenset({"system", "user", "assistant"})
+#: The roles a plain row may hold: no translation (OpenAI's `function`).
+PLAIN_ROLES = frozenset({"system", "user", "assistant", "tool"})
 PLAIN_FORMAT = "openai-chat"
+MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_call_id", "tool_calls"})
+RECORD_KEYS = frozenset({"messages", "tools"})
+#: What the JSON of a plain row decodes to (fields it lacks decode as null).
+RAW_SCHEMA = pl.Struct(
+    {
+        "messages": pl.List(
+            pl.Struct(
+                {
+                    "role": pl.String,
+                    "content": pl.String,
+                    "name": pl.String,
+                    "tool_call_id": pl.String,
+                    "tool_calls": pl.List(
+                        pl.Struct(
+                            {
+                                "id": pl.String,
+                                "function": pl.Struct({"name": pl.String, "arguments": pl.String}),
+                            }
+                        )
+                    ),
+                }
+            )
+        ),
+        "tools": pl.List(pl.Struct({"function": pl.Struct({"name": pl.String})})),
+    }
+)
+
+
+def _optional_str(value: object) -> bool:
+    return value is None or type(value) is str
+
+
+def _plain_call(call: object) -> bool:
+    if type(call) is not dict or not _optional_str(call.get("id")):
+        return False
+    function = call.get("function")
+    return (
+        type(function) is dict
+        and type(function.get("name")) is str
+        and type(function.get("arguments")) is str
+    )
+
+
+def _plain_message(message: object) -> bool:
+    if type(message) is not dict or not message.keys() <= MESSAGE_KEYS:
+        return False
+    role, content, calls = message.get("role"), message.get("content"), message.get("tool_calls")
+    if type(role) is not str or role not in PLAIN_ROLES:
+        return False
+    if not (_optional_str(message.get("name")) and _optional_str(message.get("tool_call_id"))):
+        return False
+    if calls is None:
+        # Content may be null only beside tool calls, or the row is suspect.
+        return type(content) is str and "tool_calls" not in message
+    return type(calls) is list and _optional_str(content) and all(_plain_call(c) for c in calls)
+
+
+def _plain_tools(tools: object) -> bool:
+    if type(tools) is not list:
+        return False
+    for item in tools:
+        function = item.get("function") if type(item) is dict else None
+        if type(function) is not dict or type(function.get("name")) is not str:
+            return False
+    return True
 
 
 def plain_chat_json(record: dict[str, Any]) -> str | None:
-    """The JSON of a plain chat row's messages, or None when the row is anything else (or
-    holds a lone surrogate, which only the per-row path repairs)."""
-    if len(record) != 1:
+    """The JSON of a plain chat row, or None when the row is anything else (or holds a
+    lone surrogate, which only the per-row path repairs). Plain: `messages` (and maybe
+    `tools`), string contents, the roles system, user, assistant and tool, well-formed
+    tool calls with string arguments."""
+    if not record.keys() <= RECORD_KEYS:
         return None
     messages = record.get("messages")
     if type(messages) is not list or not messages:
         return None
-    for message in messages:
-        if type(message) is not dict or len(message) != 2:
-            return None
-        role, content = message.get("role"), message.get("content")
-        if type(role) is not str or type(content) is not str or role not in PLAIN_ROLES:
-            return None
+    if not all(_plain_message(m) for m in messages):
+        return None
+    if "tools" in record and not _plain_tools(record["tools"]):
+        return None
     try:
-        return orjson.dumps(messages).decode()
+        return orjson.dumps(record).decode()
     except TypeError:
         return None
 
 
-def plain_chat_frame(file: str, lines: list[int], messages: list[str]) -> pl.DataFrame:
-    """Canonical rows of plain chat records, given their lines and messages' JSON."""
+def plain_chat_frame(file: str, lines: list[int], records: list[str]) -> pl.DataFrame:
+    """Canonical rows of plain chat records, given their lines and JSON."""
+    raw = pl.Series(records, dtype=pl.String).str.json_decode(RAW_SCHEMA)
     frame = pl.DataFrame(
-        {
-            "line": pl.Series(lines, dtype=CANONICAL_SCHEMA["line"]),
-            # Fields the JSON lacks (weight, name, tool fields) decode as null.
-            "messages": pl.Series(messages, dtype=pl.String).str.json_decode(
-                CANONICAL_SCHEMA["messages"]
-            ),
-        }
+        {"line": pl.Series(lines, dtype=CANONICAL_SCHEMA["line"]), "raw": raw}
+    ).unnest("raw")
+    call = pl.element().struct.field("function")
+    canonical_calls = (
+        pl.element()
+        .struct.field("tool_calls")
+        .list.eval(
+            pl.struct(
+                pl.element().struct.field("id"),
+                call.struct.field("name"),
+                call.struct.field("arguments"),
+            )
+        )
     )
+    messages = pl.col("messages").list.eval(
+        pl.struct(
+            pl.element().struct.field("role"),
+            pl.element().struct.field("content").fill_null(""),
+            pl.lit(None, dtype=pl.Float64).alias("weight"),
+            pl.element().struct.field("name"),
+            pl.element().struct.field("tool_call_id"),
+            canonical_calls.alias("tool_calls"),
+        )
+    )
+    frame = frame.with_columns(messages=messages.cast(CANONICAL_SCHEMA["messages"]))
     role = pl.col("messages").list.eval(pl.element().struct.field("role"))
     content = pl.col("messages").list.eval(pl.element().struct.field("content"))
+    # A turn's calls as `name(arguments)`, one per line (formats.render / turn_text).
+    call_lines = (
+        pl.element()
+        .struct.field("tool_calls")
+        .list.eval(
+            pl.concat_str(
+                pl.element().struct.field("name"),
+                pl.lit("("),
+                pl.element().struct.field("arguments"),
+                pl.lit(")"),
+            )
+        )
+    )
     turns = pl.col("messages").list.eval(
         pl.concat_str(
-            pl.element().struct.field("role"), pl.lit(": "), pl.element().struct.field("content")
+            pl.element().struct.field("role"),
+            pl.lit(": "),
+            pl.element().struct.field("content"),
+            call_lines.list.eval(pl.lit("\n") + pl.element()).list.join("").fill_null(""),
         )
+    )
+    answer_content = pl.element().struct.field("content")
+    answer_calls = call_lines.list.join("\n").fill_null("")
+    answers = pl.col("messages").list.eval(
+        pl.when(answer_calls == "")
+        .then(answer_content)
+        .when(answer_content == "")
+        .then(answer_calls)
+        .otherwise(pl.concat_str(answer_content, pl.lit("\n"), answer_calls))
     )
     last_answer = role.list.eval((pl.element() == "assistant").arg_true().last()).list.first()
     first_system = role.list.eval((pl.element() == "system").arg_true().first()).list.first()
@@ -68,13 +178,15 @@ def plain_chat_frame(file: str, lines: list[int], messages: list[str]) -> pl.Dat
         file=pl.lit(file, dtype=CANONICAL_SCHEMA["file"]),
         format=pl.lit(PLAIN_FORMAT, dtype=CANONICAL_SCHEMA["format"]),
         system=content.list.get(first_system, null_on_oob=True),
-        tools=pl.lit(None, dtype=CANONICAL_SCHEMA["tools"]),
+        tools=pl.col("tools")
+        .list.eval(pl.element().struct.field("function").struct.field("name"))
+        .cast(CANONICAL_SCHEMA["tools"]),
         prompt=pl.when(last_answer.is_null())
         .then(text)
         .otherwise(turns.list.head(last_answer).list.join("\n")),
         response=pl.when(last_answer.is_null())
         .then(pl.lit(""))
-        .otherwise(content.list.get(last_answer, null_on_oob=True)),
+        .otherwise(answers.list.get(last_answer, null_on_oob=True)),
         text=text,
         chosen=pl.lit(None, dtype=CANONICAL_SCHEMA["chosen"]),
         rejected=pl.lit(None, dtype=CANONICAL_SCHEMA["rejected"]),
