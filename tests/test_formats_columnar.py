@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from auditor.formats import normalize_chunk
-from auditor.formats.columnar import plain_chat_json
+from auditor.formats.columnar import plain_chat_json, plain_row
 from auditor.io import FileRead, iter_record_chunks
 
 ROOT = Path(__file__).parent.parent
@@ -107,3 +107,39 @@ def test_random_rows_normalize_the_same(tmp_path: Path) -> None:
     plain = [r for r in rows if plain_chat_json(r) is not None]
     assert 300 < len(plain) < len(rows) - 300  # both paths took a good share
     assert sum(any(m.get("tool_calls") for m in r["messages"]) for r in plain) > 100
+
+
+def random_pair(rng: random.Random) -> dict[str, Any]:
+    """Prompt/completion and Alpaca rows, plain and not: empty or null input and system,
+    a number where a string belongs, a history, an extra key."""
+    texts: list[Any] = ["Summarize this.", "", "naïve\nline", "🙂", None, 3]
+    pick = [t for t in texts if isinstance(t, str)]
+    if rng.random() < 0.4:
+        record: dict[str, Any] = {"prompt": rng.choice(pick), "completion": rng.choice(pick)}
+        if rng.random() < 0.1:
+            record["completion"] = rng.choice(texts)
+    else:
+        record = {"instruction": rng.choice(pick), "output": rng.choice(pick)}
+        if rng.random() < 0.7:
+            record["input"] = rng.choice(texts)
+        if rng.random() < 0.3:
+            record["system"] = rng.choice(["Be brief.", "", None])
+        if rng.random() < 0.05:
+            record["history"] = [["hi", "hello"]]
+    if rng.random() < 0.05:
+        record["id"] = 1
+    return record
+
+
+def test_random_pairs_normalize_the_same(tmp_path: Path) -> None:
+    rng = random.Random(23)
+    rows = [random_pair(rng) for _ in range(2000)]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    fast, slow = both_paths(path)
+    assert_frame_equal(fast.rows, slow.rows)
+    assert fast.findings == slow.findings
+    taken = [plain_row(r) for r in rows]
+    formats = {found[0] for found in taken if found is not None}
+    assert formats == {"openai-completion", "alpaca"}
+    assert 200 < sum(found is None for found in taken) < len(rows) - 200

@@ -1,14 +1,18 @@
-"""The column-wise path for the commonest rows: plain OpenAI chat, tools included.
+"""The column-wise path for the commonest rows: plain OpenAI chat (tools included),
+prompt/completion and Alpaca.
 
-A row that is only `messages` (and `tools`), with string contents, the roles system,
+A chat row that is only `messages` (and `tools`), with string contents, the roles system,
 user, assistant and tool, and well-formed tool calls, is normalized by polars expressions
 over the whole chunk instead of a Python call per row: the record is decoded to structs
 in Rust, and the canonical messages, the rendered text, the prompt before the last
 assistant turn, the response, the system prompt and the declared tools are list
-expressions; a Python pass over each record only decides whether it is plain. Nothing in
-such a row can be off, so it yields no finding; any other row takes the per-row path
+expressions; a Python pass over each record only decides whether it is plain. A plain
+prompt/completion or Alpaca row is first written as the chat its normalizer would make
+(a small dict, no Row), then takes the same expressions. Nothing in such a row can be
+off, so it yields no finding; any other row takes the per-row path
 (auditor.formats.normalize), and both give the same canonical row
-(tests/test_formats_columnar.py compares them on every sample and fixture).
+(tests/test_formats_columnar.py compares them on every sample and fixture and on random
+rows).
 """
 
 from __future__ import annotations
@@ -110,8 +114,54 @@ def plain_chat_json(record: dict[str, Any]) -> str | None:
         return None
 
 
-def plain_chat_frame(file: str, lines: list[int], records: list[str]) -> pl.DataFrame:
-    """Canonical rows of plain chat records, given their lines and JSON."""
+def _message(role: str, content: str) -> dict[str, str]:
+    return {"role": role, "content": content}
+
+
+def plain_pair_json(record: dict[str, Any]) -> tuple[str, str] | None:
+    """(format, chat JSON) of a plain prompt/completion or Alpaca row — string fields
+    only, nothing else in the record — or None. Their normalizers make a user and an
+    assistant turn (Alpaca: a system turn first when `system` is set, the input after the
+    instruction), which is what the chat JSON says."""
+    keys = record.keys()
+    if keys == {"prompt", "completion"}:
+        prompt, completion = record["prompt"], record["completion"]
+        if type(prompt) is not str or type(completion) is not str:
+            return None
+        turns = [_message("user", prompt), _message("assistant", completion)]
+        fmt = "openai-completion"
+    elif {"instruction", "output"} <= keys <= {"instruction", "input", "output", "system"}:
+        instruction, output = record["instruction"], record["output"]
+        extra, system = record.get("input"), record.get("system")
+        if not (type(instruction) is str and type(output) is str):
+            return None
+        if not (_optional_str(extra) and _optional_str(system)):
+            return None
+        turns = [_message("system", system)] if system else []
+        user = f"{instruction}\n\n{extra}" if extra else instruction
+        turns += [_message("user", user), _message("assistant", output)]
+        fmt = "alpaca"
+    else:
+        return None
+    try:
+        return fmt, orjson.dumps({"messages": turns}).decode()
+    except TypeError:
+        return None
+
+
+def plain_row(record: dict[str, Any]) -> tuple[str, str] | None:
+    """(format, chat JSON) of a row the column-wise path takes, or None."""
+    if "messages" in record:
+        chat = plain_chat_json(record)
+        return None if chat is None else (PLAIN_FORMAT, chat)
+    return plain_pair_json(record)
+
+
+def plain_chat_frame(
+    file: str, lines: list[int], records: list[str], formats: list[str] | None = None
+) -> pl.DataFrame:
+    """Canonical rows of plain records, given their lines, chat JSON and formats (default:
+    all OpenAI chat)."""
     raw = pl.Series(records, dtype=pl.String).str.json_decode(RAW_SCHEMA)
     frame = pl.DataFrame(
         {"line": pl.Series(lines, dtype=CANONICAL_SCHEMA["line"]), "raw": raw}
@@ -176,7 +226,9 @@ def plain_chat_frame(file: str, lines: list[int], records: list[str]) -> pl.Data
     text = turns.list.join("\n")
     return frame.with_columns(
         file=pl.lit(file, dtype=CANONICAL_SCHEMA["file"]),
-        format=pl.lit(PLAIN_FORMAT, dtype=CANONICAL_SCHEMA["format"]),
+        format=pl.lit(PLAIN_FORMAT, dtype=CANONICAL_SCHEMA["format"])
+        if formats is None
+        else pl.Series(formats, dtype=CANONICAL_SCHEMA["format"]),
         system=content.list.get(first_system, null_on_oob=True),
         tools=pl.col("tools")
         .list.eval(pl.element().struct.field("function").struct.field("name"))

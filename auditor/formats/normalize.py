@@ -10,7 +10,7 @@ import polars as pl
 
 from auditor.findings import Finding, Severity
 from auditor.formats.canonical import CANONICAL_SCHEMA, UNKNOWN, Issue, KeyMapping, Row
-from auditor.formats.columnar import plain_chat_frame, plain_chat_json
+from auditor.formats.columnar import plain_chat_frame, plain_row
 from auditor.formats.detect import NORMALIZERS, detect_format
 from auditor.formats.pairs import normalize_custom_keys, qa_pair
 
@@ -54,8 +54,8 @@ def normalize_chunk(
     plain = PlainRows()
     per_row: list[int] = []  # the chunk positions of the rows in `columns`
     for position, (line, record) in enumerate(records):
-        if column_wise and keys is None and (messages := plain_chat_json(record)) is not None:
-            plain.add(position, line, messages)
+        if column_wise and keys is None and (found := plain_row(record)) is not None:
+            plain.add(position, line, *found)
             continue
         fmt = detect_format(record, keys, eval_shapes=eval_shapes)
         if fmt == UNKNOWN:
@@ -96,23 +96,26 @@ def normalize_chunk(
 
 @dataclass
 class PlainRows:
-    """The plain chat rows of a chunk, set aside for the column-wise path."""
+    """The plain rows of a chunk (chat, prompt/completion, Alpaca), set aside for the
+    column-wise path."""
 
     positions: list[int] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+    records: list[str] = field(default_factory=list)
 
-    def add(self, position: int, line: int, messages: str) -> None:
+    def add(self, position: int, line: int, fmt: str, record: str) -> None:
         self.positions.append(position)
         self.lines.append(line)
-        self.messages.append(messages)
+        self.formats.append(fmt)
+        self.records.append(record)
 
     def merged(self, frame: pl.DataFrame, per_row: list[int], file: str) -> pl.DataFrame:
         """`frame` (the per-row path's rows, at chunk positions `per_row`) and these rows,
         in the chunk's order."""
         if not self.positions:
             return frame
-        plain = plain_chat_frame(file, self.lines, self.messages)
+        plain = plain_chat_frame(file, self.lines, self.records, self.formats)
         if frame.is_empty():
             return plain
         order = pl.Series("position", [*per_row, *self.positions], dtype=pl.Int64)
