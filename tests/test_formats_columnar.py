@@ -110,12 +110,23 @@ def test_random_rows_normalize_the_same(tmp_path: Path) -> None:
 
 
 def random_pair(rng: random.Random) -> dict[str, Any]:
-    """Prompt/completion and Alpaca rows, plain and not: empty or null input and system,
-    a number where a string belongs, a history, an extra key."""
+    """ShareGPT, prompt/completion and Alpaca rows, plain and not: empty or null input and
+    system, odd speakers, a number where a string belongs, a history, an extra key."""
     texts: list[Any] = ["Summarize this.", "", "naïve\nline", "🙂", None, 3]
     pick = [t for t in texts if isinstance(t, str)]
-    if rng.random() < 0.4:
-        record: dict[str, Any] = {"prompt": rng.choice(pick), "completion": rng.choice(pick)}
+    if rng.random() < 0.3:
+        speakers = ["human", "gpt", "gpt", "human", "system", "observation", "function_call", "bot"]
+        turns = [
+            {"from": rng.choice(speakers), "value": rng.choice(pick)}
+            for _ in range(rng.randint(0, 5))
+        ]
+        if turns and rng.random() < 0.05:
+            turns[0]["value"] = rng.choice(texts)
+        record: dict[str, Any] = {"conversations": turns}
+        if rng.random() < 0.3:
+            record["system"] = rng.choice(["Be brief.", "", None])
+    elif rng.random() < 0.4:
+        record = {"prompt": rng.choice(pick), "completion": rng.choice(pick)}
         if rng.random() < 0.1:
             record["completion"] = rng.choice(texts)
     else:
@@ -141,5 +152,5 @@ def test_random_pairs_normalize_the_same(tmp_path: Path) -> None:
     assert fast.findings == slow.findings
     taken = [plain_row(r) for r in rows]
     formats = {found[0] for found in taken if found is not None}
-    assert formats == {"openai-completion", "alpaca"}
+    assert formats == {"openai-completion", "alpaca", "sharegpt"}
     assert 200 < sum(found is None for found in taken) < len(rows) - 200

@@ -1,5 +1,5 @@
 """The column-wise path for the commonest rows: plain OpenAI chat (tools included),
-prompt/completion and Alpaca.
+ShareGPT, prompt/completion and Alpaca.
 
 A chat row that is only `messages` (and `tools`), with string contents, the roles system,
 user, assistant and tool, and well-formed tool calls, is normalized by polars expressions
@@ -7,7 +7,7 @@ over the whole chunk instead of a Python call per row: the record is decoded to 
 in Rust, and the canonical messages, the rendered text, the prompt before the last
 assistant turn, the response, the system prompt and the declared tools are list
 expressions; a Python pass over each record only decides whether it is plain. A plain
-prompt/completion or Alpaca row is first written as the chat its normalizer would make
+ShareGPT, prompt/completion or Alpaca row is first written as the chat its normalizer would make
 (a small dict, no Row), then takes the same expressions. Nothing in such a row can be
 off, so it yields no finding; any other row takes the per-row path
 (auditor.formats.normalize), and both give the same canonical row
@@ -149,11 +149,39 @@ def plain_pair_json(record: dict[str, Any]) -> tuple[str, str] | None:
         return None
 
 
+#: ShareGPT speakers a plain row may hold, as canonical roles (no function calls).
+SHAREGPT_PLAIN = {"human": "user", "gpt": "assistant", "system": "system", "observation": "tool"}
+
+
+def plain_sharegpt_json(record: dict[str, Any]) -> tuple[str, str] | None:
+    """(format, chat JSON) of a plain ShareGPT row — `conversations` of `{from, value}`
+    strings by human, gpt, system or observation, and maybe a string `system` — or None."""
+    if not record.keys() <= {"conversations", "system"}:
+        return None
+    turns, system = record.get("conversations"), record.get("system")
+    if type(turns) is not list or not turns or not _optional_str(system):
+        return None
+    messages = [_message("system", system)] if system else []
+    for turn in turns:
+        if type(turn) is not dict or turn.keys() != {"from", "value"}:
+            return None
+        source, value = turn["from"], turn["value"]
+        if type(source) is not str or source not in SHAREGPT_PLAIN or type(value) is not str:
+            return None
+        messages.append(_message(SHAREGPT_PLAIN[source], value))
+    try:
+        return "sharegpt", orjson.dumps({"messages": messages}).decode()
+    except TypeError:
+        return None
+
+
 def plain_row(record: dict[str, Any]) -> tuple[str, str] | None:
     """(format, chat JSON) of a row the column-wise path takes, or None."""
     if "messages" in record:
         chat = plain_chat_json(record)
         return None if chat is None else (PLAIN_FORMAT, chat)
+    if "conversations" in record:
+        return plain_sharegpt_json(record)
     return plain_pair_json(record)
 
 
