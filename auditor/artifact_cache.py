@@ -65,9 +65,17 @@ def package_version(name: str) -> str:
 
 
 def namespace_name(kind: str, **parts: object) -> str:
-    """`kind` plus the ftaudit version and every part that shapes the values, sorted."""
-    shown = " ".join(f"{key}={parts[key]}" for key in sorted(parts))
+    """`kind` plus the ftaudit version and every part that shapes the values, sorted; a
+    set part is written sorted too (its iteration order changes from one process to the
+    next, with string hashing)."""
+    shown = " ".join(f"{key}={_stable(parts[key])}" for key in sorted(parts))
     return f"{kind} ftaudit={package_version('ftaudit')} {shown}".strip()
+
+
+def _stable(part: object) -> object:
+    if isinstance(part, set | frozenset):
+        return ",".join(sorted(map(str, part)))
+    return part
 
 
 def as_keys(values: npt.NDArray[np.generic]) -> I64:

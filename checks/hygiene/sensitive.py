@@ -197,9 +197,7 @@ class SensitiveCheck(RowShareCheck):
 
         name = namespace_name(
             "sensitive-spans",
-            # Sorted: a frozenset's order changes from one process to the next.
-            kinds=",".join(sorted(options.kinds)),
-            options=repr(sorted((k, v) for k, v in vars(options).items() if k != "kinds")),
+            **vars(options),
             phonenumbers=phonenumbers.__version__,
             polars=pl.__version__,
         )
