@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import ClassVar, get_args
 
 import numpy as np
@@ -137,8 +138,13 @@ class SensitiveCheck(RowShareCheck):
     noun: ClassVar[str] = ""
 
     def detect_options(self) -> DetectOptions:
-        """The detector settings of this check's options (`ftaudit redact` uses them)."""
-        raise NotImplementedError
+        """The detector settings of this check's options (`ftaudit redact` uses them): its
+        kinds, and every other DetectOptions field its Options have."""
+        options = self.options.model_dump()
+        names = {f.name for f in fields(DetectOptions)} & options.keys()
+        return DetectOptions(
+            **{name: options[name] for name in names - {"kinds"}}, kinds=frozenset(options["kinds"])
+        )
 
     def run(self, ctx: AuditContext) -> CheckResult:
         frame = ctx.train
@@ -316,16 +322,6 @@ class PersonalData(SensitiveCheck):
         def _known_region(cls, value: str | None) -> str | None:
             return check_region(value)
 
-    def detect_options(self) -> DetectOptions:
-        options = self.options
-        assert isinstance(options, PersonalData.Options)
-        return DetectOptions(
-            kinds=frozenset(options.kinds),
-            include_private_ips=options.include_private_ips,
-            include_example_domains=options.include_example_domains,
-            phone_region=options.phone_region,
-        )
-
 
 class Secrets(SensitiveCheck):
     """Secrets: provider API keys, private keys, JWTs, passwords, high-entropy tokens.
@@ -364,13 +360,3 @@ class Secrets(SensitiveCheck):
         entropy_base64: float = Field(4.5, gt=0.0, le=6.0)
         entropy_hex: float = Field(3.0, gt=0.0, le=4.0)
         entropy_min_length: int = Field(20, ge=16, le=256)
-
-    def detect_options(self) -> DetectOptions:
-        options = self.options
-        assert isinstance(options, Secrets.Options)
-        return DetectOptions(
-            kinds=frozenset(options.kinds),
-            entropy_base64=options.entropy_base64,
-            entropy_hex=options.entropy_hex,
-            entropy_min_length=options.entropy_min_length,
-        )
