@@ -30,6 +30,14 @@ def both_paths(path: Path, eval_shapes: bool = False) -> tuple[Any, Any]:
     return fast, slow
 
 
+def assert_paths_agree(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Both paths give the same rows and findings for `rows` written to `path`."""
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    fast, slow = both_paths(path)
+    assert_frame_equal(fast.rows, slow.rows)
+    assert fast.findings == slow.findings
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_sample_and_fixture_normalizes_the_same(path: Path) -> None:
     fast, slow = both_paths(path, eval_shapes=".eval" in path.name)
@@ -99,11 +107,7 @@ def random_tool(rng: random.Random) -> Any:
 def test_random_rows_normalize_the_same(tmp_path: Path) -> None:
     rng = random.Random(19)
     rows = [random_chat(rng) for _ in range(3000)]
-    path = tmp_path / "random.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    fast, slow = both_paths(path)
-    assert_frame_equal(fast.rows, slow.rows)
-    assert fast.findings == slow.findings
+    assert_paths_agree(tmp_path / "random.jsonl", rows)
     plain = [r for r in rows if plain_chat_json(r) is not None]
     assert 300 < len(plain) < len(rows) - 300  # both paths took a good share
     assert sum(any(m.get("tool_calls") for m in r["messages"]) for r in plain) > 100
@@ -145,11 +149,7 @@ def random_pair(rng: random.Random) -> dict[str, Any]:
 def test_random_pairs_normalize_the_same(tmp_path: Path) -> None:
     rng = random.Random(23)
     rows = [random_pair(rng) for _ in range(2000)]
-    path = tmp_path / "pairs.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    fast, slow = both_paths(path)
-    assert_frame_equal(fast.rows, slow.rows)
-    assert fast.findings == slow.findings
+    assert_paths_agree(tmp_path / "pairs.jsonl", rows)
     taken = [plain_row(r) for r in rows]
     formats = {found[0] for found in taken if found is not None}
     assert formats == {"openai-completion", "alpaca", "sharegpt"}
