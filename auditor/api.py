@@ -17,7 +17,9 @@ from auditor.decision import decide as decide_rules
 from auditor.embeddings import Embedder
 from auditor.engine import CheckProgress, run_checks
 from auditor.formats import KeyMapping
+from auditor.inputs import expand_inputs
 from auditor.profile import build_profile
+from auditor.ray_engine import open_engine
 from auditor.registry import select_checks
 from auditor.report import DatasetInfo, EmbeddingInfo, Report, TaskInfo
 from auditor.report_masking import masked
@@ -55,11 +57,11 @@ def audit(
     """
     config = config or AuditConfig()
     checks = select_checks(config)  # before reading: a config typo fails fast
-    train_paths = [Path(p) for p in paths]
+    train_paths = expand_inputs(paths)
     suppression = suppression or Suppression(config, train_paths)  # reads the baseline
     checks = suppression.selected(checks)
     # A file given twice is judged once (its rows would otherwise count twice).
-    given_eval = list(dict.fromkeys(Path(p) for p in eval_paths))
+    given_eval = list(dict.fromkeys(expand_inputs(eval_paths)))
     discovered = eval_files_beside(train_paths) if config.discover_eval and not given_eval else []
     keys = key_mapping(config)
     # A given tokenizer is loaded up front so a bad path is a config error (exit 2), not
@@ -79,24 +81,27 @@ def audit(
             )
     store = ArtifactCache.open_default(config.cache_dir) if config.cache else None
     try:
-        dataset = load_dataset(
-            train_paths,
-            given_eval or discovered,
-            keys=keys,
-            max_line_bytes=config.max_line_bytes,
-            progress=on_rows,
-            cache=store,
-        )
-        ctx = AuditContext(
-            dataset,
-            config,
-            tokenizer=tokenizer,
-            checks=checks,
-            embedder=embedder,
-            on_embed=on_embed,
-            artifact_cache=store,
-        )
-        results = run_checks(ctx, checks, on_check, before_cap=suppression.applier(dataset))
+        with open_engine(config) as engine:
+            dataset = load_dataset(
+                train_paths,
+                given_eval or discovered,
+                keys=keys,
+                max_line_bytes=config.max_line_bytes,
+                progress=on_rows,
+                cache=store,
+                engine=engine,
+            )
+            ctx = AuditContext(
+                dataset,
+                config,
+                tokenizer=tokenizer,
+                checks=checks,
+                embedder=embedder,
+                on_embed=on_embed,
+                artifact_cache=store,
+                engine=engine,
+            )
+            results = run_checks(ctx, checks, on_check, before_cap=suppression.applier(dataset))
         task = ctx.__dict__.get("task")
         tokens = ctx.__dict__.get("tokens")
         verdict = decide(results)

@@ -54,6 +54,7 @@ import numpy.typing as npt
 import orjson
 import polars as pl
 
+from auditor.batch_engine import LOCAL, BatchEngine
 from auditor.minhash import mix64
 from auditor.ngrams import HashSet, RollingHashes
 
@@ -380,18 +381,31 @@ class FingerprintIndex:
         )
         return HashSet(self.table.filter(wanted).get_column("hash").to_numpy())
 
-    def hits(self, texts: pl.Series, batch_texts: int = 8192) -> pl.DataFrame:
+    def hits(
+        self, texts: pl.Series, batch_texts: int = 8192, engine: BatchEngine = LOCAL
+    ) -> pl.DataFrame:
         """Per text (its index in `texts`) and benchmark: the longest run of shared words
-        (start word, span in words) and the benchmark rows it shares n-grams with."""
+        (start word, span in words) and the benchmark rows it shares n-grams with.
+
+        Each batch of texts is matched on its own (on `engine`); a text's runs depend on
+        that text alone, so the batches' results only need their offsets back.
+        """
+        parts = engine.map_texts(self.batch_hits, texts, batch=batch_texts)
+        hits = [part.with_columns(pl.col("text") + lo) for lo, part in parts if part.height]
+        if not hits:
+            return pl.DataFrame(schema=HIT_SCHEMA)
+        return pl.concat(hits).sort("text", "benchmark")
+
+    def batch_hits(self, texts: pl.Series) -> pl.DataFrame:
+        """`hits` of one batch, texts numbered from 0 within it."""
+        tokens, lengths = stable_tokens(texts)
+        rolling = RollingHashes(tokens, lengths)
         found: list[pl.DataFrame] = []
-        for lo in range(0, texts.len(), batch_texts):
-            tokens, lengths = stable_tokens(texts.slice(lo, batch_texts))
-            rolling = RollingHashes(tokens, lengths)
-            for size in self.scans:
-                window = rolling.flat_windows(size)
-                flat = np.flatnonzero(self.members[size].contains(window)).astype(np.int64)
-                if flat.size:
-                    found.append(self._windows(rolling, lengths, flat, window[flat], size, lo))
+        for size in self.scans:
+            window = rolling.flat_windows(size)
+            flat = np.flatnonzero(self.members[size].contains(window)).astype(np.int64)
+            if flat.size:
+                found.append(self._windows(rolling, lengths, flat, window[flat], size, 0))
         hits = [f for f in found if f.height]
         if not hits:
             return pl.DataFrame(schema=HIT_SCHEMA)
@@ -399,7 +413,7 @@ class FingerprintIndex:
             {"bench": np.arange(len(self.names), dtype=np.uint16), "benchmark": self.names}
         )
         runs = _longest_runs(pl.concat(hits)).join(names, on="bench")
-        return runs.select(list(HIT_SCHEMA)).cast(HIT_SCHEMA).sort("text", "benchmark")
+        return runs.select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)
 
     def _windows(
         self, rolling: RollingHashes, lengths: I64, flat: I64, hashes: U64, size: int, lo: int

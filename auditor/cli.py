@@ -236,6 +236,16 @@ def audit(
     chat_template: Annotated[
         str | None, typer.Option(help="The trainer's chat template, e.g. gemma (FT705).")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Where batch stages run: local, or ray (Ray Data; pip install 'ftaudit[ray]').",
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster for --engine ray (default: a local Ray, started here)."),
+    ] = None,
     quiet: Quiet = False,
 ) -> int:
     """Audit training files and print a verdict: GO, REVIEW or NO-GO."""
@@ -262,6 +272,8 @@ def audit(
         "target_model": target_model,
         "price_per_mtok": price_per_mtok,
         "chat_template": chat_template,
+        "engine": engine,
+        "ray_address": ray_address,
     }
     settings = _settings(config, overrides)
     with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:

@@ -6,7 +6,7 @@ import os
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
@@ -70,6 +70,12 @@ class AuditConfig(BaseModel):
     #: The cache folder (default $FTAUDIT_CACHE_DIR, else the user cache folder); in a data
     #: repository `.git/ftaudit-cache` keeps it beside the repo and out of every commit.
     cache_dir: str | None = Field(None, alias="cache-dir")
+    #: Where the batch stages run: "local" (this process) or "ray" (Ray Data; the
+    #: `ray` extra). Results are identical; see auditor.batch_engine.
+    engine: Literal["local", "ray"] = "local"
+    #: The Ray cluster for `engine = "ray"` ("auto", "ray://head:10001"); default: a local
+    #: Ray that ftaudit starts and stops.
+    ray_address: str | None = Field(None, alias="ray-address")
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: The training platform whose documented file rules FT701–FT706 apply (`--target`).
     target: str | None = None

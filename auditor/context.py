@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from auditor.batch_engine import LOCAL, BatchEngine
 from auditor.config import AuditConfig, Task
 from auditor.dataset import Dataset
 from auditor.findings import Finding
@@ -57,8 +58,11 @@ class AuditContext:
         embedder: Embedder | None = None,
         on_embed: EmbedProgress | None = None,
         artifact_cache: ArtifactCache | None = None,
+        engine: BatchEngine = LOCAL,
     ) -> None:
         self.dataset = dataset
+        #: Where batch functions run (auditor.batch_engine): here, or on Ray.
+        self.engine = engine
         #: Per-row artifacts kept across runs (auditor.artifact_cache); None: no cache.
         self.artifact_cache = artifact_cache
         self.config = config
@@ -143,7 +147,11 @@ class AuditContext:
 
         tokenizer = self._tokenizer or load_tokenizer(self.config.tokenizer)
         return count_tokens(
-            self.dataset.train, tokenizer, self.artifact_cache, self.cache_scope("train")
+            self.dataset.train,
+            tokenizer,
+            self.artifact_cache,
+            self.cache_scope("train"),
+            self.engine,
         )
 
     # --- MinHash ----------------------------------------------------------------------------
@@ -165,7 +173,9 @@ class AuditContext:
             table = self.comparison if split == "train" else self.eval_comparison
             column = table.get_column(view)
             scope = f"{self.cache_scope(split)}:{view}"
-            self.artifacts[key] = text_signatures(column, params, self.artifact_cache, scope)
+            self.artifacts[key] = text_signatures(
+                column, params, self.artifact_cache, scope, self.engine
+            )
         signed: TextSignatures = self.artifacts[key]
         return signed
 
@@ -233,7 +243,9 @@ class AuditContext:
 
         key = ("ngram-hits", params)
         if key not in self.artifacts:
-            self.artifacts[key] = ngram_hits(self.comparison, self.eval_comparison, params)
+            self.artifacts[key] = ngram_hits(
+                self.comparison, self.eval_comparison, params, self.engine
+            )
         hits: NgramHits = self.artifacts[key]
         return hits
 
@@ -292,6 +304,7 @@ class AuditContext:
             if config.embed_cache and config.cache
             else None,
             progress=self._on_embed,
+            engine=self.engine,
         )
 
     def topics(self, side: str, merge_at: float) -> Topics:

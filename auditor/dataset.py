@@ -7,11 +7,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
+from auditor.batch_engine import LOCAL, BatchEngine
 from auditor.findings import Finding
 from auditor.formats import KeyMapping, NormalizedChunk, empty_frame, normalize_chunk
 from auditor.io import FileRead, InputError, LineChunk, iter_chunks, parse_lines
@@ -54,6 +56,7 @@ def load_dataset(
     max_line_bytes: int = 8 * 1024 * 1024,
     progress: Progress | None = None,
     cache: ArtifactCache | None = None,
+    engine: BatchEngine = LOCAL,
 ) -> Dataset:
     """Read and normalize every file; bad lines become findings, never exceptions.
 
@@ -65,7 +68,7 @@ def load_dataset(
     eval file none of whose records is in a format ftaudit reads.
     """
     with paused_gc():
-        return _load(train, eval_paths, keys, max_line_bytes, progress, cache)
+        return _load(train, eval_paths, keys, max_line_bytes, progress, cache, engine)
 
 
 @contextmanager
@@ -92,49 +95,73 @@ def _load(
     max_line_bytes: int,
     progress: Progress | None,
     cache: ArtifactCache | None = None,
+    engine: BatchEngine = LOCAL,
 ) -> Dataset:
-    files: list[DatasetFile] = []
-    findings: list[Finding] = []
-    frames: dict[str, list[pl.DataFrame]] = {"train": [], "eval": []}
-    for split, paths in (("train", train), ("eval", eval_paths)):
-        for path in paths:
-            read = FileRead(str(path))
-            parts: list[pl.DataFrame] = []
-            normalizing: list[Finding] = []
-            rows = _row_cache(cache, str(path), keys, split == "eval")
-            for chunk in iter_chunks(path, read, max_line_bytes=max_line_bytes):
-                normalized = _normalize(chunk, read, str(path), keys, split == "eval", rows)
-                parts.append(normalized.rows)
-                normalizing.extend(normalized.findings)
-                if progress is not None:
-                    progress(
-                        str(path), len(chunk.lines) if isinstance(chunk, LineChunk) else len(chunk)
-                    )
-            if rows is not None:
-                rows.save()
-            frame = pl.concat(parts) if parts else empty_frame()
-            if split == "eval" and frame.is_empty():
-                raise unreadable_eval_file(path, read.records, normalizing)
-            findings.extend(normalizing)
-            findings.extend(read.findings)
-            frames[split].append(frame)
-            files.append(
-                DatasetFile(
-                    path=str(path),
-                    split=split,
-                    sha256=read.sha256,
-                    format=majority_format(frame),
-                    rows=frame.height,
-                    lines=read.lines,
-                )
-            )
+    wanted = [("train", path) for path in train] + [("eval", path) for path in eval_paths]
+    if engine is LOCAL:
+        loads = [_load_file(w, keys, max_line_bytes, progress, cache) for w in wanted]
+    else:
+        # Shards in parallel on the cluster; no progress lines or row cache from there.
+        read = partial(_load_file, keys=keys, max_line_bytes=max_line_bytes)
+        loads = engine.map_items(read, wanted)
+    findings = [finding for load in loads for finding in load.findings]
     findings.sort(key=lambda f: (f.file or "", f.line or 0))
+    frames = {
+        split: [load.frame for load in loads if load.file.split == split]
+        for split in ("train", "eval")
+    }
     return Dataset(
         train=_concat(frames["train"]),
         eval=_concat(frames["eval"]) if eval_paths else None,
-        files=files,
+        files=[load.file for load in loads],
         load_findings=findings,
     )
+
+
+@dataclass
+class FileLoad:
+    """One file read and normalized: its rows, its findings, what the report says of it."""
+
+    frame: pl.DataFrame
+    findings: list[Finding]
+    file: DatasetFile
+
+
+def _load_file(
+    wanted: tuple[str, Path],
+    keys: KeyMapping | None,
+    max_line_bytes: int,
+    progress: Progress | None = None,
+    cache: ArtifactCache | None = None,
+) -> FileLoad:
+    split, path = wanted
+    with paused_gc():  # also in a Ray worker
+        read = FileRead(str(path))
+        parts: list[pl.DataFrame] = []
+        normalizing: list[Finding] = []
+        rows = _row_cache(cache, str(path), keys, split == "eval")
+        for chunk in iter_chunks(path, read, max_line_bytes=max_line_bytes):
+            normalized = _normalize(chunk, read, str(path), keys, split == "eval", rows)
+            parts.append(normalized.rows)
+            normalizing.extend(normalized.findings)
+            if progress is not None:
+                progress(
+                    str(path), len(chunk.lines) if isinstance(chunk, LineChunk) else len(chunk)
+                )
+        if rows is not None:
+            rows.save()
+    frame = pl.concat(parts) if parts else empty_frame()
+    if split == "eval" and frame.is_empty():
+        raise unreadable_eval_file(path, read.records, normalizing)
+    file = DatasetFile(
+        path=str(path),
+        split=split,
+        sha256=read.sha256,
+        format=majority_format(frame),
+        rows=frame.height,
+        lines=read.lines,
+    )
+    return FileLoad(frame, [*normalizing, *read.findings], file)
 
 
 def _row_cache(

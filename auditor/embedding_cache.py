@@ -13,13 +13,16 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
+from auditor.batch_engine import LOCAL, BatchEngine
 from auditor.cache_store import CacheUnavailable as CacheUnavailable
 from auditor.cache_store import SqliteStore, default_cache_dir
 from auditor.embeddings import Embedder
@@ -139,12 +142,41 @@ WRITE_CHUNK = 256
 EncodeProgress = Callable[[int, int], None]
 
 
+def enumerate_encoded(
+    embedder: Embedder, texts: list[str], engine: BatchEngine
+) -> Iterator[tuple[int, F32]]:
+    """(offset, vectors) of each WRITE_CHUNK of `texts`: encoded one chunk at a time here,
+    or every chunk at once on a distributed engine (the same chunks, so the same padding
+    and the same vectors)."""
+    if engine is LOCAL:
+        for lo in range(0, len(texts), WRITE_CHUNK):
+            yield lo, embedder.encode(texts[lo : lo + WRITE_CHUNK])
+        return
+    series = pl.Series("text", texts, dtype=pl.String)
+    yield from engine.map_texts(partial(encode_batch, embedder), series, batch=WRITE_CHUNK)
+
+
+#: A worker's sentence-transformers embedders by their settings (the dataclass repr): the
+#: model loads once per worker, not once per batch.
+_worker_embedders: dict[str, Embedder] = {}
+
+
+def encode_batch(embedder: Embedder, texts: pl.Series) -> F32:
+    """A batch function (auditor.batch_engine): the embeddings of one batch of texts."""
+    from auditor.embeddings import SentenceTransformerEmbedder
+
+    if isinstance(embedder, SentenceTransformerEmbedder):
+        embedder = _worker_embedders.setdefault(repr(embedder), embedder)
+    return embedder.encode(texts.to_list())
+
+
 def cached_encode(
     embedder: Embedder,
     texts: Sequence[str],
     cache: EmbeddingCache | None,
     dim: int,
     progress: EncodeProgress | None = None,
+    engine: BatchEngine = LOCAL,
 ) -> tuple[F32, CacheStats]:
     """Embeddings of `texts`: from the cache where present, the rest embedded (each distinct
     text once) and stored chunk by chunk, so an interrupted run loses one chunk at most."""
@@ -157,9 +189,9 @@ def cached_encode(
     todo.sort(key=lambda k: -len(first_text[k]))
     if todo and progress is not None:
         progress(0, len(todo))
-    for lo in range(0, len(todo), WRITE_CHUNK):
-        chunk = todo[lo : lo + WRITE_CHUNK]
-        fresh = dict(zip(chunk, embedder.encode([first_text[k] for k in chunk]), strict=True))
+    for lo, vectors in enumerate_encoded(embedder, [first_text[k] for k in todo], engine):
+        chunk = todo[lo : lo + len(vectors)]
+        fresh = dict(zip(chunk, vectors, strict=True))
         if cache is not None:
             cache.put(fresh.items())
         found.update(fresh)

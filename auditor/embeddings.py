@@ -135,6 +135,10 @@ class SentenceTransformerEmbedder:
     _model: Any = field(default=None, init=False, repr=False)
     _dtype: str = field(default="float32", init=False, repr=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Shipped to a Ray worker by its settings: the worker loads the model from disk.
+        return {**self.__dict__, "_model": None}
+
     def __post_init__(self) -> None:
         # A truncation beyond the model's positions would crash on the first long text:
         # cut it to what the model can take (the report shows the value used).

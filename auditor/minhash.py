@@ -79,13 +79,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+from auditor.batch_engine import LOCAL, BatchEngine, joined
 
 if TYPE_CHECKING:
     from auditor.artifact_cache import ArtifactCache
@@ -568,11 +570,14 @@ def text_signatures(
     params: MinHashParams | None = None,
     cache: ArtifactCache | None = None,
     scope: str = "",
+    engine: BatchEngine = LOCAL,
 ) -> TextSignatures:
     """Signatures of the distinct texts of a column, with the row ↔ distinct-text maps.
 
     With a `cache`, a text signed in an earlier run with the same settings is not signed
-    again (it is keyed by the same seeded text hash that tells texts apart here).
+    again (it is keyed by the same seeded text hash that tells texts apart here). The
+    `engine` signs the batches (auditor.batch_engine); every text's signature depends on
+    that text alone, so any engine gives the same signatures.
     """
     params = params or MinHashParams()
     series = _as_series(texts).fill_null("")
@@ -582,12 +587,18 @@ def text_signatures(
         return TextSignatures(sigs, empty, empty, np.zeros(0, dtype=bool))
     first, inverse, text_hash = hashed_distinct_texts(series)
     nonempty = (series.str.len_chars() > 0).to_numpy()[first]
-    if cache is None:
-        return TextSignatures(signatures(series, params, rows=first), first, inverse, nonempty)
-    from auditor.artifact_cache import as_keys, cached_array, namespace_name
 
     def sign(positions: I64) -> U16:
-        return signatures(series, params, rows=first[positions])
+        if engine is LOCAL:  # in place, without per-batch copies
+            return signatures(series, params, rows=first[positions])
+        parts = engine.map_texts(
+            partial(signatures, params=params), series, first[positions], params.batch_texts
+        )
+        return joined(parts, np.zeros((0, params.num_perm), dtype=np.uint16))
+
+    if cache is None:
+        return TextSignatures(sign(np.arange(len(first))), first, inverse, nonempty)
+    from auditor.artifact_cache import as_keys, cached_array, namespace_name
 
     keys = as_keys(text_hash[first])
     settings = ",".join(str(v) for v in params.signature_settings())

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from auditor.batch_engine import LOCAL, BatchEngine
 from auditor.comparison import ROLE_PREFIX, without_roles
 from auditor.minhash import distinct_texts, word_tokens
 
@@ -217,31 +219,29 @@ def eval_ngrams(evals: pl.DataFrame, params: NgramParams) -> tuple[pl.DataFrame,
 
 
 def train_hits(
-    texts: pl.Series, distinct: I64, wanted: dict[int, U64], params: NgramParams
+    texts: pl.Series,
+    distinct: I64,
+    wanted: dict[int, U64],
+    params: NgramParams,
+    engine: BatchEngine = LOCAL,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One pass over the distinct train texts (`texts` at rows `distinct`): for each
     wanted (n, hash), how many of them contain it (`counts`: n, hash, texts) and the first
-    `template_texts` of them (`pairs`: n, hash, train_text, an index into `distinct`)."""
+    `template_texts` of them (`pairs`: n, hash, train_text, an index into `distinct`).
+
+    Batches are matched on `engine` and reduced here, whichever engine ran them."""
     sets = {n: HashSet(hashes) for n, hashes in wanted.items()}
+    batches = engine.map_texts(
+        partial(_batch_train_hits, sets, params.template_texts),
+        texts,
+        distinct,
+        params.batch_texts,
+    )
     counts_parts: list[pl.DataFrame] = []
     pair_parts: list[pl.DataFrame] = []
-    for lo in range(0, len(distinct), params.batch_texts):
-        batch = texts.gather(distinct[lo : lo + params.batch_texts])
-        rolling = RollingHashes(*word_tokens(content_of(batch)))
-        for n, members in sets.items():
-            hashes, doc, _ = rolling.windows(n)
-            hit = members.contains(hashes)
-            if not hit.any():
-                continue
-            found = pl.DataFrame(
-                {"hash": hashes[hit], "train_text": (doc[hit] + lo).astype(np.int64)}
-            ).unique()
-            counts_parts.append(found.group_by("hash").len("texts").with_columns(n=pl.lit(n)))
-            pair_parts.append(
-                found.sort("train_text")
-                .filter(pl.int_range(pl.len()).over("hash") < params.template_texts)
-                .with_columns(n=pl.lit(n))
-            )
+    for lo, (batch_counts, batch_pairs) in batches:
+        counts_parts.extend(batch_counts)
+        pair_parts.extend(p.with_columns(pl.col("train_text") + lo) for p in batch_pairs)
     if not counts_parts:
         return (
             pl.DataFrame(schema={"n": pl.Int32, "hash": pl.UInt64, "texts": pl.UInt32}),
@@ -256,7 +256,32 @@ def train_hits(
     return counts.cast({"n": pl.Int32, "texts": pl.UInt32}), pairs.cast({"n": pl.Int32})
 
 
-def ngram_hits(train: pl.DataFrame, evals: pl.DataFrame, params: NgramParams) -> NgramHits:
+def _batch_train_hits(
+    sets: dict[int, HashSet], template_texts: int, batch: pl.Series
+) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
+    """train_hits of one batch of texts, numbered from 0 within it."""
+    counts_parts: list[pl.DataFrame] = []
+    pair_parts: list[pl.DataFrame] = []
+    rolling = RollingHashes(*word_tokens(content_of(batch)))
+    for n, members in sets.items():
+        hashes, doc, _ = rolling.windows(n)
+        hit = members.contains(hashes)
+        if not hit.any():
+            continue
+        found = pl.DataFrame({"hash": hashes[hit], "train_text": doc[hit].astype(np.int64)})
+        found = found.unique()
+        counts_parts.append(found.group_by("hash").len("texts").with_columns(n=pl.lit(n)))
+        pair_parts.append(
+            found.sort("train_text")
+            .filter(pl.int_range(pl.len()).over("hash") < template_texts)
+            .with_columns(n=pl.lit(n))
+        )
+    return counts_parts, pair_parts
+
+
+def ngram_hits(
+    train: pl.DataFrame, evals: pl.DataFrame, params: NgramParams, engine: BatchEngine = LOCAL
+) -> NgramHits:
     """Long word n-grams shared between eval prompts/answers and whole train examples.
 
     `train` and `evals` are comparison tables (auditor.comparison); the train side is
@@ -269,7 +294,7 @@ def ngram_hits(train: pl.DataFrame, evals: pl.DataFrame, params: NgramParams) ->
     row_map = pl.DataFrame({"train_text": inverse, "train_row": train.get_column("row").to_numpy()})
     hashes, sizes = grams.get_column("hash").to_numpy(), grams.get_column("n").to_numpy()
     wanted = {int(n): hashes[sizes == n] for n in np.unique(sizes)}
-    counts, pairs = train_hits(examples, first, wanted, params)
+    counts, pairs = train_hits(examples, first, wanted, params, engine)
     windows = grams.filter(pl.col("n") == params.min_n)
     # Boilerplate: min_n-word windows that recur in eval or in train. A longer shared
     # n-gram that recurs is made of such windows, so they cover it too.

@@ -25,6 +25,7 @@ import numpy.typing as npt
 import polars as pl
 from pydantic import BaseModel
 
+from auditor.batch_engine import LOCAL, BatchEngine
 from auditor.comparison import without_roles
 from auditor.embeddings import Embedder
 
@@ -199,6 +200,7 @@ def embed_splits(
     seed: int = 0,
     cache_path: Path | None = None,
     progress: EmbedProgress | None = None,
+    engine: BatchEngine = LOCAL,
 ) -> Embeddings:
     """Embed the sampled rows' prompts and responses of both comparison tables at once
     (each distinct text once, across splits), through the disk cache when one is given."""
@@ -228,7 +230,7 @@ def embed_splits(
             progress(done, total, time.perf_counter() - started)
 
     try:
-        vectors, stats = cached_encode(embedder, wanted, cache, dim, report)
+        vectors, stats = cached_encode(embedder, wanted, cache, dim, report, engine)
     finally:
         if cache is not None:
             cache.close()

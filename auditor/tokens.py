@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from auditor.batch_engine import LOCAL, BatchEngine, joined
 from auditor.config import ConfigError
 
 if TYPE_CHECKING:
@@ -45,6 +46,11 @@ MESSAGE_OVERHEAD = 4
 #: Texts per tokenizer call: large enough to amortize call overhead, small enough that a
 #: chunk's token ids (freed as soon as they are counted) stay a few MB.
 _CHUNK_TEXTS = 4096
+
+#: Texts per batch on a distributed engine: a few tokenizer chunks per task.
+_ENGINE_BATCH = 4 * _CHUNK_TEXTS
+#: Texts per batch in this process: enough chunks to keep every thread busy.
+_LOCAL_BATCH = 16 * _CHUNK_TEXTS
 
 # Piece kinds: what a counted text is for its row.
 _PROMPT, _TRAINABLE, _CHOSEN, _REJECTED = 0, 1, 2, 3
@@ -90,6 +96,10 @@ class TiktokenTokenizer(Tokenizer):
         import tiktoken
 
         return tiktoken.get_encoding(self.encoding_name)
+
+    def __getstate__(self) -> dict[str, object]:
+        # Shipped to a Ray worker by name: the worker loads the encoding itself.
+        return {k: v for k, v in self.__dict__.items() if k != "_encoding"}
 
     def count_batch(self, texts: Sequence[str]) -> IntArray:
         out = np.zeros(len(texts), dtype=np.int64)
@@ -210,8 +220,26 @@ class TokenCounts:
         return int(self.trainable_tokens.sum()) / total if total else 0.0
 
 
+def _series_counts(tokenizer: Tokenizer, texts: pl.Series) -> IntArray:
+    """A batch function (auditor.batch_engine): the token count of each text."""
+    return tokenizer.count_batch(texts.to_list())
+
+
+def _counted(tokenizer: Tokenizer, texts: pl.Series, engine: BatchEngine) -> IntArray:
+    """Token counts of `texts`, batch by batch on `engine`. Locally the batches are large
+    (the tokenizer threads inside each) but bounded: a million rows' texts as Python
+    strings at once would be gigabytes."""
+    batch = _LOCAL_BATCH if engine is LOCAL else _ENGINE_BATCH
+    parts = engine.map_texts(partial(_series_counts, tokenizer), texts, batch=batch)
+    return joined(parts, np.zeros(0, dtype=np.int64))
+
+
 def _count_distinct(
-    texts: pl.Series, tokenizer: Tokenizer, cache: ArtifactCache | None = None, scope: str = ""
+    texts: pl.Series,
+    tokenizer: Tokenizer,
+    cache: ArtifactCache | None = None,
+    scope: str = "",
+    engine: BatchEngine = LOCAL,
 ) -> IntArray:
     """Token counts of `texts`, tokenizing each distinct text once.
 
@@ -226,7 +254,7 @@ def _count_distinct(
         from auditor.artifact_cache import cached_per_text, namespace_name
 
         def count(distinct: pl.Series) -> pl.Series:
-            return pl.Series(tokenizer.count_batch(distinct.to_list()), dtype=pl.Int64)
+            return pl.Series(_counted(tokenizer, distinct, engine), dtype=pl.Int64)
 
         name = namespace_name("tokens/3", tokenizer=tokenizer.cache_id, polars=pl.__version__)
         cached = cached_per_text(cache, "token counts", name, scope, texts, count, pl.Int64())
@@ -234,13 +262,16 @@ def _count_distinct(
     hashes = texts.hash(seed=0).to_numpy()
     _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
     if len(first) == len(texts):
-        return tokenizer.count_batch(texts.to_list())
-    counts = tokenizer.count_batch(texts.gather(first).to_list())
-    return counts[inverse]
+        return _counted(tokenizer, texts, engine)
+    return _counted(tokenizer, texts.gather(first), engine)[inverse]
 
 
 def count_tokens(
-    frame: pl.DataFrame, tokenizer: Tokenizer, cache: ArtifactCache | None = None, scope: str = ""
+    frame: pl.DataFrame,
+    tokenizer: Tokenizer,
+    cache: ArtifactCache | None = None,
+    scope: str = "",
+    engine: BatchEngine = LOCAL,
 ) -> TokenCounts:
     """Count prompt / trainable / template tokens of every row of a canonical frame.
 
@@ -326,7 +357,7 @@ def count_tokens(
         how="vertical",
     ).filter(pl.col("text").str.len_bytes() > 0)  # empty texts cost a call, count nothing
 
-    counts = _count_distinct(pieces["text"], tokenizer, cache, scope)
+    counts = _count_distinct(pieces["text"], tokenizer, cache, scope, engine)
     row_of = pieces["_row"].to_numpy()
     kind_of = pieces["kind"].to_numpy()
 

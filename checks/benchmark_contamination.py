@@ -150,7 +150,7 @@ class BenchmarkContamination(Check):
         first, inverse = distinct_texts(texts)
         distinct = texts.gather(first)
         flagged = np.flatnonzero(self.flagged(ctx, index, distinct, sets))
-        found = index.hits(distinct.gather(flagged))
+        found = index.hits(distinct.gather(flagged), engine=ctx.engine)
         hits = found.with_columns(pl.Series("text", flagged[found.get_column("text").to_numpy()]))
         rows = pl.DataFrame({"text": inverse, "row": np.arange(inverse.size, dtype=np.int64)})
         by_row = hits.join(rows, on="text").sort("row", "benchmark")
@@ -167,7 +167,7 @@ class BenchmarkContamination(Check):
 
         def compute(fresh: pl.Series) -> pl.Series:
             marked = np.zeros(fresh.len(), dtype=bool)
-            marked[index.hits(fresh).get_column("text").to_numpy()] = True
+            marked[index.hits(fresh, engine=ctx.engine).get_column("text").to_numpy()] = True
             return pl.Series("value", marked, dtype=pl.Boolean)
 
         name = namespace_name(

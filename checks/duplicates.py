@@ -50,23 +50,27 @@ def group_findings(
     excerpt_column: str,
     severity: Severity,
 ) -> list[Finding]:
-    """One finding per group, largest first: the first row's line, the copies as related."""
-    files = table["file"].to_list()
-    lines = table["line"].to_list()
-    texts = table[excerpt_column].to_list()
+    """One finding per group, largest first: the first row's line, the copies as related.
+
+    Only the groups' first rows are gathered: a million rows' texts as Python strings
+    would be gigabytes."""
+    lines = table["line"].to_numpy()
     findings = []
     largest_first = groups.sort(["size", "first"], descending=[True, False])
-    for rows, size in largest_first.select("rows", "size").iter_rows():
-        first = rows[0]
+    firsts = largest_first["rows"].list.first()
+    heads = table.select("file", excerpt_column).gather(firsts)
+    for (rows, size), (file, text) in zip(
+        largest_first.select("rows", "size").iter_rows(), heads.iter_rows(), strict=True
+    ):
         findings.append(
             Finding(
                 code=code,
                 severity=severity,
                 message=message.format(size=size, copies=size - 1),
-                file=files[first],
-                line=lines[first],
-                related_lines=[lines[row] for row in rows[1:]],
-                excerpt=clip(texts[first]),
+                file=file,
+                line=int(lines[rows[0]]),
+                related_lines=lines[rows[1:]].tolist(),
+                excerpt=clip(text),
                 hint=hint,
             )
         )
@@ -245,12 +249,15 @@ class ConflictingAnswers(Check):
     def findings(
         self, table: pl.DataFrame, conflicts: pl.DataFrame, status: Status
     ) -> list[Finding]:
-        files = table["file"].to_list()
-        lines = table["line"].to_list()
-        prompts = table["prompt"].to_list()
+        lines = table["line"].to_numpy()
+        heads = table.select("file", "prompt").gather(conflicts["rows"].list.first())
         severity = Severity.ERROR if status is Status.FAIL else Severity.WARNING
         found = []
-        for rows, answers, counts in conflicts.select("rows", "answers", "counts").iter_rows():
+        for (rows, answers, counts), (file, prompt) in zip(
+            conflicts.select("rows", "answers", "counts").iter_rows(),
+            heads.iter_rows(),
+            strict=True,
+        ):
             shown = " | ".join(
                 f"{clip(answer, 40)!r}×{n}" for answer, n in zip(answers[:4], counts, strict=False)
             )
@@ -261,10 +268,10 @@ class ConflictingAnswers(Check):
                     severity=severity,
                     message=f"the same prompt has {len(answers)} different answers "
                     f"across {len(rows)} rows: {shown}{more}",
-                    file=files[rows[0]],
-                    line=lines[rows[0]],
-                    related_lines=[lines[row] for row in rows[1:]],
-                    excerpt=clip(prompts[rows[0]]),
+                    file=file,
+                    line=int(lines[rows[0]]),
+                    related_lines=lines[rows[1:]].tolist(),
+                    excerpt=clip(prompt),
                     hint="decide which answer is right and fix or drop the others",
                 )
             )

@@ -87,8 +87,9 @@ class NearDuplicates(Check):
         prompts = ctx.near_duplicates("prompt", params)
         responses = ctx.near_duplicates("response", params)
         unique = found.unique_count
-        lines = frame.get_column("line").to_list()
-        files = frame.get_column("file").to_list()
+        # Per-row numbers as numpy, files looked up per cluster: no Python object per row.
+        lines = frame.get_column("line").to_numpy()
+        files = frame.get_column("file")
         # The compared text (normalized; a template system prompt left out).
         texts = ctx.comparison.get_column("example")
         rate = found.duplicate_rate
@@ -107,12 +108,12 @@ class NearDuplicates(Check):
                     code=self.code,
                     severity=severity,
                     message=(
-                        f"{cluster.size:,} rows are near-copies of line {lines[rep]} "
+                        f"{cluster.size:,} rows are near-copies of line {int(lines[rep])} "
                         f"(estimated Jaccard {similarity})"
                     ),
                     file=files[rep],
-                    line=lines[rep],
-                    related_lines=[lines[m] for m in cluster.members if m != rep],
+                    line=int(lines[rep]),
+                    related_lines=[int(lines[m]) for m in cluster.members if m != rep],
                     excerpt=excerpt or None,
                     hint="keep one row per cluster: `ftaudit dedup`",
                 )

@@ -37,7 +37,7 @@ def test_version() -> None:
     ("args", "message"),
     [
         (["absent.jsonl"], "absent.jsonl: no such file"),
-        (["."], "is a directory"),
+        (["."], "is a directory with no data files"),
         ([str(GOOD), "--select", "FT9"], "unknown check selector `FT9`"),
         ([str(GOOD), "--prompt-key", "q"], "give both --prompt-key and --response-key"),
         ([str(GOOD), "--config", "absent.toml"], "absent.toml: no such config file"),

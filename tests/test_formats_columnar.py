@@ -12,6 +12,7 @@ from polars.testing import assert_frame_equal
 
 from auditor.formats import normalize_chunk
 from auditor.formats.columnar import plain_chat_json, plain_row
+from auditor.formats.columnar_preference import plain_preference_row
 from auditor.io import FileRead, iter_record_chunks
 
 ROOT = Path(__file__).parent.parent
@@ -154,3 +155,146 @@ def test_random_pairs_normalize_the_same(tmp_path: Path) -> None:
     formats = {found[0] for found in taken if found is not None}
     assert formats == {"openai-completion", "alpaca", "sharegpt"}
     assert 200 < sum(found is None for found in taken) < len(rows) - 200
+
+
+PREFERENCE_FILES = [
+    ROOT / "samples" / "formats" / "preference.jsonl",
+    ROOT / "samples" / "formats" / "openai_preference.jsonl",
+    ROOT / "tests" / "fixtures" / "FT114" / "bad.jsonl",
+    ROOT / "tests" / "fixtures" / "FT304" / "bad.jsonl",
+]
+
+
+@pytest.mark.parametrize("path", PREFERENCE_FILES, ids=lambda p: p.name)
+def test_the_column_wise_path_takes_the_plain_pairs_of_the_samples(path: Path) -> None:
+    """Those files are among FILES above, so both paths are compared on them too."""
+    read = FileRead(str(path))
+    records = [record for chunk in iter_record_chunks(path, read) for _, record in chunk]
+    taken = [plain_preference_row(record) for record in records]
+    # The one pair the fast path leaves: ShareGPT turns, with a message object per side.
+    left = [r for r, found in zip(records, taken, strict=True) if found is None]
+    assert all("conversations" in r for r in left)
+    assert len(left) < len(records)
+
+
+def random_side(rng: random.Random, texts: list[Any]) -> Any:
+    """A preference reply: one assistant turn, now and then odd: tool calls, two turns,
+    another role, non-string content, ShareGPT keys, an extra key, an empty list."""
+    turn: dict[str, Any] = {"role": "assistant", "content": rng.choice(texts[:5])}
+    odd = rng.random()
+    if odd < 0.03:
+        turn["tool_calls"] = [random_call(rng)]
+        turn["content"] = rng.choice([None, "", "Let me look."])
+    elif odd < 0.05:
+        turn["content"] = rng.choice([None, 3, [{"type": "text", "text": "hi"}], {"a": 1}])
+    elif odd < 0.06:
+        turn["role"] = rng.choice(["user", "gpt", None])
+    elif odd < 0.07:
+        turn = {"from": "gpt", "value": turn["content"]}
+    elif odd < 0.08:
+        turn["weight"] = 1
+    elif odd < 0.09:
+        return []
+    elif odd < 0.10:
+        return [turn, {"role": "user", "content": "more?"}, dict(turn)]
+    elif odd < 0.11:
+        return turn  # a bare message object
+    return [turn]
+
+
+def random_prompt(rng: random.Random, texts: list[Any]) -> list[Any]:
+    """A prompt conversation: an optional system turn, then user/assistant turns."""
+    turns: list[Any] = []
+    if rng.random() < 0.2:
+        turns.append({"role": "system", "content": rng.choice(["Be kind.", ""])})
+    for index in range(rng.choice([1, 1, 1, 3])):
+        role = "user" if index % 2 == 0 else "assistant"
+        turns.append({"role": role, "content": rng.choice(texts[:5])})
+    odd = rng.random()
+    if odd < 0.03:
+        turns[-1]["content"] = rng.choice(texts[5:])
+    elif odd < 0.05:
+        turns.insert(0, {"from": "human", "value": "hi"})
+    elif odd < 0.06:
+        turns[-1]["name"] = rng.choice(["ann", 4])
+    elif odd < 0.07:
+        turns.insert(1, {"role": "assistant", "content": None, "tool_calls": [random_call(rng)]})
+        turns.insert(2, {"role": "tool", "content": "{}", "tool_call_id": "call_1"})
+    elif odd < 0.08:
+        turns.append(rng.choice(["hi", None, 5]))
+    elif odd < 0.09:
+        return []
+    return turns
+
+
+def random_preference(rng: random.Random) -> dict[str, Any]:
+    """TRL pairs (strings, conversations, implicit prompts) and OpenAI DPO pairs, plain and
+    not: wrong types, missing and extra keys, empty lists, tool calls, non-string content."""
+    texts: list[Any] = ["Summarize this.", "", "naïve\nline", "🙂", "user: quoted", None, 3, []]
+    kind = rng.random()
+    if kind < 0.3:
+        record: dict[str, Any] = {"prompt": rng.choice(texts[:5])}
+        record["chosen"], record["rejected"] = rng.choice(texts[:5]), rng.choice(texts[:5])
+        if rng.random() < 0.05:
+            record[rng.choice(["prompt", "chosen", "rejected"])] = rng.choice(texts[5:])
+    elif kind < 0.5:
+        record = {"prompt": random_prompt(rng, texts)}
+        record["chosen"], record["rejected"] = random_side(rng, texts), random_side(rng, texts)
+        if rng.random() < 0.1:
+            record["chosen"] = rng.choice(texts[:5])  # a string side beside message lists
+    elif kind < 0.7:
+        shared = random_prompt(rng, texts)
+        chosen, rejected = random_side(rng, texts), random_side(rng, texts)
+        record = {
+            "chosen": [*shared, *(chosen if isinstance(chosen, list) else [chosen])],
+            "rejected": [*shared, *(rejected if isinstance(rejected, list) else [rejected])],
+        }
+        if rng.random() < 0.05 and len(shared) > 1:
+            record["rejected"][0] = {"role": "user", "content": "another prompt"}
+        if rng.random() < 0.03:
+            record["chosen"] = record["chosen"][-1:]  # no prompt to share
+    else:
+        given: dict[str, Any] = {"messages": random_prompt(rng, texts)}
+        if rng.random() < 0.2:
+            given["tools"] = [random_tool(rng) for _ in range(rng.randint(0, 2))]
+        if rng.random() < 0.03:
+            given["parallel_tool_calls"] = True
+        record = {
+            "input": given if rng.random() < 0.97 else rng.choice([None, "hi", []]),
+            "preferred_output": random_side(rng, texts),
+            "non_preferred_output": random_side(rng, texts),
+        }
+        if rng.random() < 0.05:
+            record["preferred_output"] = rng.choice(texts[:5])  # a string: not OpenAI's shape
+    odd = rng.random()
+    if odd < 0.04:
+        record.pop(rng.choice(sorted(record)))
+    elif odd < 0.08:
+        record["id"] = 7
+    elif odd < 0.16 and "input" not in record:
+        record["system"] = rng.choice(["Be brief.", "", None, 3])
+    elif odd < 0.18:
+        record["tools"] = [random_tool(rng)]
+    elif odd < 0.20 and "input" not in record:
+        record["messages"] = [{"role": "user", "content": "hi"}]
+    return record
+
+
+def test_random_preference_pairs_normalize_the_same(tmp_path: Path) -> None:
+    rng = random.Random(29)
+    rows = [random_preference(rng) for _ in range(2000)]
+    assert_paths_agree(tmp_path / "preference.jsonl", rows)
+    taken = [plain_preference_row(r) for r in rows]
+    formats = [found[0] for found in taken if found is not None]
+    assert formats.count("preference") > 500 and formats.count("openai-preference") > 200
+    implicit = [r for r, found in zip(rows, taken, strict=True) if found and "prompt" not in r]
+    assert len(implicit) > 200
+    assert 300 < sum(found is None for found in taken) < len(rows) - 300
+
+
+def test_a_chunk_of_chat_and_pairs_keeps_its_order(tmp_path: Path) -> None:
+    """Fast and per-row rows of all shapes, interleaved, come back in the file's order."""
+    rng = random.Random(31)
+    makers = [random_chat, random_pair, random_preference]
+    rows = [rng.choice(makers)(rng) for _ in range(1500)]
+    assert_paths_agree(tmp_path / "mixed.jsonl", rows)

@@ -1,5 +1,6 @@
 """The column-wise path for the commonest rows: plain OpenAI chat (tools included),
-ShareGPT, prompt/completion and Alpaca.
+ShareGPT, prompt/completion and Alpaca (and preference pairs, written as chat by
+auditor.formats.columnar_preference).
 
 A chat row that is only `messages` (and `tools`), with string contents, the roles system,
 user, assistant and tool, and well-formed tool calls, is normalized by polars expressions
@@ -51,16 +52,18 @@ RAW_SCHEMA = pl.Struct(
             )
         ),
         "tools": pl.List(pl.Struct({"function": pl.Struct({"name": pl.String})})),
+        # A preference pair's rejected text (auditor.formats.columnar_preference).
+        "rejected": pl.String,
     }
 )
 
 
-def _optional_str(value: object) -> bool:
+def optional_str(value: object) -> bool:
     return value is None or type(value) is str
 
 
 def _plain_call(call: object) -> bool:
-    if type(call) is not dict or not _optional_str(call.get("id")):
+    if type(call) is not dict or not optional_str(call.get("id")):
         return False
     function = call.get("function")
     return (
@@ -70,21 +73,21 @@ def _plain_call(call: object) -> bool:
     )
 
 
-def _plain_message(message: object) -> bool:
+def plain_message(message: object) -> bool:
     if type(message) is not dict or not message.keys() <= MESSAGE_KEYS:
         return False
     role, content, calls = message.get("role"), message.get("content"), message.get("tool_calls")
     if type(role) is not str or role not in PLAIN_ROLES:
         return False
-    if not (_optional_str(message.get("name")) and _optional_str(message.get("tool_call_id"))):
+    if not (optional_str(message.get("name")) and optional_str(message.get("tool_call_id"))):
         return False
     if calls is None:
         # Content may be null only beside tool calls, or the row is suspect.
         return type(content) is str and "tool_calls" not in message
-    return type(calls) is list and _optional_str(content) and all(_plain_call(c) for c in calls)
+    return type(calls) is list and optional_str(content) and all(_plain_call(c) for c in calls)
 
 
-def _plain_tools(tools: object) -> bool:
+def plain_tools(tools: object) -> bool:
     if type(tools) is not list:
         return False
     for item in tools:
@@ -104,9 +107,9 @@ def plain_chat_json(record: dict[str, Any]) -> str | None:
     messages = record.get("messages")
     if type(messages) is not list or not messages:
         return None
-    if not all(_plain_message(m) for m in messages):
+    if not all(plain_message(m) for m in messages):
         return None
-    if "tools" in record and not _plain_tools(record["tools"]):
+    if "tools" in record and not plain_tools(record["tools"]):
         return None
     try:
         return orjson.dumps(record).decode()
@@ -135,7 +138,7 @@ def plain_pair_json(record: dict[str, Any]) -> tuple[str, str] | None:
         extra, system = record.get("input"), record.get("system")
         if not (type(instruction) is str and type(output) is str):
             return None
-        if not (_optional_str(extra) and _optional_str(system)):
+        if not (optional_str(extra) and optional_str(system)):
             return None
         turns = [_message("system", system)] if system else []
         user = f"{instruction}\n\n{extra}" if extra else instruction
@@ -159,7 +162,7 @@ def plain_sharegpt_json(record: dict[str, Any]) -> tuple[str, str] | None:
     if not record.keys() <= {"conversations", "system"}:
         return None
     turns, system = record.get("conversations"), record.get("system")
-    if type(turns) is not list or not turns or not _optional_str(system):
+    if type(turns) is not list or not turns or not optional_str(system):
         return None
     messages = [_message("system", system)] if system else []
     for turn in turns:
@@ -189,7 +192,8 @@ def plain_chat_frame(
     file: str, lines: list[int], records: list[str], formats: list[str] | None = None
 ) -> pl.DataFrame:
     """Canonical rows of plain records, given their lines, chat JSON and formats (default:
-    all OpenAI chat)."""
+    all OpenAI chat). A chat JSON with a `rejected` text is a preference pair whose last
+    turn is the chosen reply: its response is also its `chosen`."""
     raw = pl.Series(records, dtype=pl.String).str.json_decode(RAW_SCHEMA)
     frame = pl.DataFrame(
         {"line": pl.Series(lines, dtype=CANONICAL_SCHEMA["line"]), "raw": raw}
@@ -252,6 +256,11 @@ def plain_chat_frame(
     last_answer = role.list.eval((pl.element() == "assistant").arg_true().last()).list.first()
     first_system = role.list.eval((pl.element() == "system").arg_true().first()).list.first()
     text = turns.list.join("\n")
+    response = (
+        pl.when(last_answer.is_null())
+        .then(pl.lit(""))
+        .otherwise(answers.list.get(last_answer, null_on_oob=True))
+    )
     return frame.with_columns(
         file=pl.lit(file, dtype=CANONICAL_SCHEMA["file"]),
         format=pl.lit(PLAIN_FORMAT, dtype=CANONICAL_SCHEMA["format"])
@@ -264,11 +273,9 @@ def plain_chat_frame(
         prompt=pl.when(last_answer.is_null())
         .then(text)
         .otherwise(turns.list.head(last_answer).list.join("\n")),
-        response=pl.when(last_answer.is_null())
-        .then(pl.lit(""))
-        .otherwise(answers.list.get(last_answer, null_on_oob=True)),
+        response=response,
         text=text,
-        chosen=pl.lit(None, dtype=CANONICAL_SCHEMA["chosen"]),
-        rejected=pl.lit(None, dtype=CANONICAL_SCHEMA["rejected"]),
+        chosen=pl.when(pl.col("rejected").is_not_null()).then(response),
+        rejected=pl.col("rejected"),
         label=pl.lit(None, dtype=CANONICAL_SCHEMA["label"]),
     ).select(list(CANONICAL_SCHEMA))

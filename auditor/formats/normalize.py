@@ -11,6 +11,7 @@ import polars as pl
 from auditor.findings import Finding, Severity
 from auditor.formats.canonical import CANONICAL_SCHEMA, UNKNOWN, Issue, KeyMapping, Row
 from auditor.formats.columnar import plain_chat_frame, plain_row
+from auditor.formats.columnar_preference import plain_preference_row
 from auditor.formats.detect import NORMALIZERS, detect_format
 from auditor.formats.pairs import normalize_custom_keys, qa_pair
 
@@ -46,15 +47,17 @@ def normalize_chunk(
 
     `eval_shapes` (for held-out eval files) also reads the PROMPT_ONLY_FORMATS. Plain chat
     rows take the column-wise path (auditor.formats.columnar) unless `column_wise` is off
-    or explicit keys are given; the result is the same either way.
+    or explicit keys are given (preference pairs too: auditor.formats.columnar_preference);
+    the result is the same either way.
     """
     columns: dict[str, list[Any]] = {name: [] for name in CANONICAL_SCHEMA}
     column_lists = list(columns.values())  # in CANONICAL_SCHEMA order, as row_values below
     findings: list[Finding] = []
     plain = PlainRows()
     per_row: list[int] = []  # the chunk positions of the rows in `columns`
+    fast = column_wise and keys is None
     for position, (line, record) in enumerate(records):
-        if column_wise and keys is None and (found := plain_row(record)) is not None:
+        if fast and (found := plain_preference_row(record) or plain_row(record)):
             plain.add(position, line, *found)
             continue
         fmt = detect_format(record, keys, eval_shapes=eval_shapes)

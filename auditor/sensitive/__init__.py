@@ -8,9 +8,11 @@ what `ftaudit redact` writes instead. Values live in memory only: never print on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import polars as pl
 
+from auditor.batch_engine import LOCAL, BatchEngine
 from auditor.sensitive import credentials, pii
 from auditor.sensitive.credentials import SECRET_KINDS
 from auditor.sensitive.pii import PII_KINDS, check_region
@@ -76,6 +78,18 @@ def find_spans(
     """Spans of every kind in `options.kinds` (all kinds by default); see spans.find_spans."""
     options = options or DetectOptions(kinds=frozenset(ALL_KINDS))
     return _find_spans(texts, options, all_detectors())
+
+
+def find_spans_on(
+    engine: BatchEngine, texts: pl.Series, options: DetectOptions, batch: int = 1 << 15
+) -> pl.DataFrame:
+    """find_spans over batches of `texts` on `engine`; a text's spans depend on it alone,
+    so each batch's result only needs its index offset back."""
+    if engine is LOCAL:
+        return find_spans(texts, options)
+    parts = engine.map_texts(partial(find_spans, options=options), texts, batch=batch)
+    shifted = [part.with_columns(pl.col("index") + lo) for lo, part in parts if part.height]
+    return pl.concat(shifted) if shifted else pl.DataFrame(schema=SPAN_SCHEMA)
 
 
 def prefilter(options: DetectOptions) -> str | None:

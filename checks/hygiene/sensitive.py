@@ -21,6 +21,7 @@ from auditor.sensitive import (
     DetectOptions,
     check_region,
     find_spans,
+    find_spans_on,
     masked_excerpt,
     prefilter,
 )
@@ -192,11 +193,11 @@ class SensitiveCheck(RowShareCheck):
         that hold something. The cache keeps no value, only the yes/no."""
         store = ctx.artifact_cache
         if store is None:
-            return find_spans(texts, options)
+            return find_spans_on(ctx.engine, texts, options)
 
         def compute(fresh: pl.Series) -> pl.Series:
             marked = np.zeros(fresh.len(), dtype=bool)
-            marked[find_spans(fresh, options).get_column("index").to_numpy()] = True
+            marked[find_spans_on(ctx.engine, fresh, options).get_column("index").to_numpy()] = True
             return pl.Series("value", marked, dtype=pl.Boolean)
 
         import phonenumbers  # its metadata decides which numbers are valid

@@ -1,0 +1,68 @@
+"""Folders of shards and quoted globs as inputs (auditor.inputs)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from auditor.api import audit
+from auditor.config import AuditConfig
+from auditor.inputs import expand_inputs
+from auditor.io import InputError
+
+
+def _shards(folder: Path) -> list[Path]:
+    folder.mkdir()
+    row = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    paths = [folder / "part-001.jsonl", folder / "part-000.jsonl.gz", folder / "part-002.ndjson"]
+    for i, path in enumerate(paths):
+        data = (json.dumps(row | {"n": i}) + "\n").encode()
+        path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    (folder / "README.md").write_text("not data\n")
+    (folder / ".hidden.jsonl").write_text("{}\n")
+    (folder / "nested").mkdir()
+    (folder / "nested" / "deeper.jsonl").write_text("{}\n")
+    return sorted(paths)
+
+
+def test_a_folder_is_its_data_files_sorted(tmp_path: Path) -> None:
+    shards = _shards(tmp_path / "data")
+    assert expand_inputs([tmp_path / "data"]) == shards
+
+
+def test_a_quoted_glob_expands_sorted(tmp_path: Path) -> None:
+    shards = _shards(tmp_path / "data")
+    assert expand_inputs([str(tmp_path / "data" / "part-*")]) == shards
+    deep = expand_inputs([str(tmp_path / "data" / "**" / "*.jsonl")])
+    assert deep == [
+        tmp_path / "data" / "nested" / "deeper.jsonl",
+        tmp_path / "data" / "part-001.jsonl",
+    ]
+
+
+def test_plain_paths_pass_through_in_order(tmp_path: Path) -> None:
+    given = [tmp_path / "b.jsonl", tmp_path / "a.jsonl"]
+    assert expand_inputs(given) == given  # missing files are the reader's error to name
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("empty", "is a directory with no data files"), ("nothing-*.jsonl", "matches no file")],
+)
+def test_a_folder_or_glob_with_no_file_is_an_error(tmp_path: Path, name: str, message: str) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=message):
+        expand_inputs([str(tmp_path / name)])
+
+
+def test_auditing_a_folder_audits_its_shards(tmp_path: Path) -> None:
+    shards = _shards(tmp_path / "data")
+    config = AuditConfig(cache=False, select=["FT0", "FT3"])
+    by_folder = audit([tmp_path / "data"], config=config)
+    by_files = audit(shards, config=config)
+    assert [d.path for d in by_folder.datasets] == [str(p) for p in shards]
+    assert by_folder.verdict == by_files.verdict
+    assert sum(d.rows for d in by_folder.datasets) == 3
