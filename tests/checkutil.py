@@ -12,6 +12,27 @@ from auditor.context import AuditContext
 from auditor.dataset import load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLES = Path(__file__).parent.parent / "samples"
+
+#: Every sample format, plus fixtures with bad lines, BOMs, unknown formats, leaks, PII:
+#: the files on which two ways of computing a report must give the same one.
+REPORT_FILES = [
+    *sorted((SAMPLES / "formats").glob("*.jsonl")),
+    SAMPLES / "chat_clean.jsonl",
+    SAMPLES / "chat_broken.jsonl",
+    *sorted(p for p in FIXTURES.glob("FT[0-36]*/bad.jsonl")),  # FT6: hygiene, cached spans
+]
+
+
+def comparable(report: Any) -> dict[str, Any]:
+    """A report without what may differ between runs: when, how it was invoked, the
+    cache, and the embedding wall time."""
+    data: dict[str, Any] = json.loads(report.model_dump_json())
+    for key in ("created", "command", "config", "cache"):
+        data.pop(key, None)
+    if data.get("embeddings"):
+        data["embeddings"].pop("seconds")
+    return data
 
 
 def fixture(code: str, kind: str) -> AuditContext:

@@ -21,26 +21,13 @@ from auditor.artifact_cache import ArtifactCache, namespace_name, package_versio
 from auditor.cli import main
 from auditor.config import AuditConfig
 from auditor.dataset import load_dataset
+from tests.checkutil import REPORT_FILES, comparable
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "samples"
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# Every sample format, plus fixtures with bad lines, BOMs, unknown formats, leaks, PII.
-FILES = [
-    *sorted((SAMPLES / "formats").glob("*.jsonl")),
-    SAMPLES / "chat_clean.jsonl",
-    SAMPLES / "chat_broken.jsonl",
-    *sorted(p for p in FIXTURES.glob("FT[0-36]*/bad.jsonl")),  # FT6: hygiene, cached spans
-]
-
-
-def comparable(report: Any) -> dict[str, Any]:
-    """A report without what may differ between runs: when, how it was invoked, the cache."""
-    data: dict[str, Any] = json.loads(report.model_dump_json())
-    for key in ("created", "command", "config", "cache"):
-        data.pop(key, None)
-    return data
+FILES = REPORT_FILES
 
 
 def config(cache_dir: Path | None) -> AuditConfig:

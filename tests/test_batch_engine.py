@@ -8,7 +8,6 @@ them (tests/test_ray_engine.py runs Ray itself on one generated file).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,21 +22,14 @@ from auditor import api
 from auditor.api import audit
 from auditor.batch_engine import LOCAL, BatchEngine, LocalEngine
 from auditor.config import AuditConfig, load_config
+from tests.checkutil import REPORT_FILES, comparable
 from tests.stub_embedder import StubEmbedder
 
 T = TypeVar("T")
 P = TypeVar("P")
 
-ROOT = Path(__file__).parent.parent
-SAMPLES = ROOT / "samples"
 FIXTURES = Path(__file__).parent / "fixtures"
-
-FILES = [
-    *sorted((SAMPLES / "formats").glob("*.jsonl")),
-    SAMPLES / "chat_clean.jsonl",
-    SAMPLES / "chat_broken.jsonl",
-    *sorted(FIXTURES.glob("FT[0-36]*/bad.jsonl")),
-]
+SAMPLES = Path(__file__).parent.parent / "samples"
 
 
 class ChoppedEngine(LocalEngine):
@@ -80,15 +72,6 @@ def chopped(monkeypatch: pytest.MonkeyPatch) -> ChoppedEngine:
     return engine
 
 
-def comparable(report: Any) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(report.model_dump_json())
-    for key in ("created", "command", "config", "cache"):
-        data.pop(key, None)
-    if data.get("embeddings"):
-        data["embeddings"].pop("seconds")  # wall time
-    return data
-
-
 def _config(path: Path, **extra: Any) -> AuditConfig:
     local = path.parent / "config.toml"  # FT507's private fingerprints
     return load_config(local if local.is_file() else None, {"cache": False, **extra})
@@ -105,7 +88,7 @@ def _local_engine(config: AuditConfig) -> Iterator[BatchEngine]:
     yield LOCAL
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", REPORT_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_tiny_batches_give_the_local_report(path: Path, chopped: ChoppedEngine) -> None:
     local = _local_report(path)
     assert comparable(audit([path], config=_config(path))) == local
