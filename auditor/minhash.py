@@ -215,27 +215,92 @@ def _as_series(texts: pl.Series | Sequence[str]) -> pl.Series:
     return pl.Series("text", list(texts), dtype=pl.String)
 
 
+def _mix64_inplace(x: U64, scratch: U64) -> None:
+    """`mix64` of x, in place (`scratch`: a buffer of x's size): no fresh temporaries."""
+    np.right_shift(x, np.uint64(30), out=scratch)
+    x ^= scratch
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    np.right_shift(x, np.uint64(27), out=scratch)
+    x ^= scratch
+    x *= np.uint64(0x94D049BB133111EB)
+    np.right_shift(x, np.uint64(31), out=scratch)
+    x ^= scratch
+
+
 def _ngram_hashes(tokens: U64, lengths: I64, n: int) -> tuple[U64, I64]:
-    """Hashes of the n-grams of each document's token run, and their count per document."""
+    """Hashes of the n-grams of each document's token run, and their count per document.
+
+    Every window of n tokens is hashed from contiguous slices, in place, then the windows
+    that cross a document's end are dropped: on 20k chat texts 33 ms against 63 ms for
+    gathering the kept windows' tokens through index arrays (CPU time, medians of 3).
+    """
     counts = np.maximum(lengths - (n - 1), 0)
-    if tokens.size == 0 or counts.sum() == 0:
+    windows = tokens.size - (n - 1)
+    if windows <= 0 or counts.sum() == 0:
         return np.zeros(0, dtype=np.uint64), counts
-    # An n-gram starts at every token but the last n-1 of its document.
+    # A window starts an n-gram unless it starts in the last n-1 tokens of its document.
     ends = np.cumsum(lengths)
-    starts_ngram = np.ones(tokens.size, dtype=bool)
+    starts_ngram = np.ones(windows, dtype=bool)
     for j in range(1, n):
-        reach = lengths >= j
-        starts_ngram[ends[reach] - j] = False
-    first = np.flatnonzero(starts_ngram)
-    combined = tokens[first]
+        last = ends[lengths >= j] - j
+        starts_ngram[last[last < windows]] = False
+    combined = tokens[:windows].copy()
+    scratch = np.empty_like(combined)
     with np.errstate(over="ignore"):
         for k in range(1, n):
-            combined = mix64(combined * np.uint64(0x9E3779B97F4A7C15) + tokens[first + k])
-    return combined & _MASK32, counts
+            combined *= np.uint64(0x9E3779B97F4A7C15)
+            combined += tokens[k : k + windows]
+            _mix64_inplace(combined, scratch)
+    combined &= _MASK32
+    return combined[starts_ngram], counts
 
 
 def _token_hashes(tokens: pl.Series) -> U64:
     return tokens.hash(_TOKEN_SEED).to_numpy().astype(np.uint64, copy=False)
+
+
+#: Word separators other than the space; each run becomes one space, then texts are split
+#: at spaces (a class with the space in it matches every gap: 4x slower replacements).
+_SEPARATORS = r"[[:punct:]\t\n\r\f\v]+"
+
+
+@dataclass(frozen=True)
+class _Split:
+    """Lower-cased texts split at separators into pieces, empty pieces included."""
+
+    #: The lower-cased texts.
+    texts: pl.Series
+    #: Every text's pieces, in order; empty ones (at a text's ends, or where a space meets
+    #: a separator) included.
+    pieces: pl.Series
+    #: Pieces per text (at least 1: split("") is [""]).
+    per_text: I64
+    #: Which pieces are words (non-empty).
+    is_word: npt.NDArray[np.bool_]
+    #: Words per text.
+    words: I64
+
+
+def _split_words(texts: pl.Series | Sequence[str]) -> _Split:
+    """The split `word_tokens` and `shingle_groups` share.
+
+    Empty pieces are hashed with the words and dropped as hashes, and words are counted
+    per text with one reduceat, instead of filtering the strings and counting through a
+    row number per piece: `shingle_groups` on 100k chat texts 1.03 s against 1.27 s (CPU
+    time, medians of 3, with `_ngram_hashes`' slices).
+    """
+    series = _as_series(texts).fill_null("").str.to_lowercase()
+    split = series.str.replace_all(_SEPARATORS, " ").str.split(" ")
+    per_text = split.list.len().to_numpy().astype(np.int64)
+    pieces = split.explode()
+    if len(pieces) != per_text.sum():  # explode made a null row of an empty list
+        per_text = np.maximum(per_text, 1)
+    is_word = pieces.str.len_bytes().fill_null(0).to_numpy() > 0
+    if len(series) == 0:
+        return _Split(series, pieces, per_text, is_word, np.zeros(0, dtype=np.int64))
+    # Every text has at least one piece, so the starts increase (reduceat needs that).
+    words = np.add.reduceat(is_word, np.cumsum(per_text) - per_text, dtype=np.int64)
+    return _Split(series, pieces, per_text, is_word, words)
 
 
 def word_tokens(texts: pl.Series | Sequence[str]) -> tuple[U64, I64]:
@@ -244,11 +309,8 @@ def word_tokens(texts: pl.Series | Sequence[str]) -> tuple[U64, I64]:
     The same split as `shingle_groups` (lower case, whitespace and ASCII punctuation), for
     the n-gram contamination check (auditor.leakage).
     """
-    series = _as_series(texts).fill_null("").str.to_lowercase()
-    split = series.str.replace_all(r"[[:punct:]\t\n\r\f\v]+", " ").str.split(" ")
-    words = split.list.eval(pl.element().filter(pl.element() != ""))
-    lengths = words.list.len().to_numpy().astype(np.int64)
-    return _token_hashes(words.explode().drop_nulls()), lengths
+    split = _split_words(texts)
+    return _token_hashes(split.pieces)[split.is_word], split.words
 
 
 def shingle_groups(
@@ -261,25 +323,21 @@ def shingle_groups(
     separate groups, each in row order. A text's shingles may repeat: the minimum over a
     multiset is the one over its set.
     """
-    series = _as_series(texts).fill_null("").str.to_lowercase()
-    split = series.str.replace_all(r"[[:punct:]\t\n\r\f\v]+", " ").str.split(" ")
-    raw_lengths = split.list.len().to_numpy().astype(np.int64)
-    flat = split.explode().fill_null("")
-    keep = (flat != "").to_numpy()
-    doc = np.repeat(np.arange(len(series), dtype=np.int64), np.maximum(raw_lengths, 1))
-    lengths = np.bincount(doc[keep], minlength=len(series)).astype(np.int64)
+    split = _split_words(texts)
+    lengths = split.words
     short = lengths < params.short_text_words
     groups: list[tuple[I64, U64, I64]] = []
     if not short.all():
-        keep &= ~short[doc]
-        tokens = _token_hashes(flat.filter(pl.Series(keep)))
+        # Every piece hashed, the words of long texts kept: cheaper than filtering strings.
+        keep = split.is_word & np.repeat(~short, split.per_text) if short.any() else split.is_word
+        tokens = _token_hashes(split.pieces)[keep]
         long_rows = np.flatnonzero(~short)
         groups.append((long_rows, *_ngram_hashes(tokens, lengths[long_rows], params.ngram)))
     if short.any():
         # Characters only for the short texts: splitting every text costs more than the
         # rest of the pipeline.
         chars = (
-            series.filter(pl.Series(short))
+            split.texts.filter(pl.Series(short))
             .str.replace_all(r"\s+", " ")
             .str.strip_chars()
             .str.split("")
