@@ -19,8 +19,6 @@ import pytest
 
 from auditor.cli import main
 
-pytest.importorskip("ray", reason="the ray extra is part of the test install")
-
 ROWS = 3000
 
 
@@ -166,3 +164,21 @@ def test_an_unknown_engine_is_a_usage_error(
     path.write_text(json.dumps(_row("hi?", "hello.")) + "\n", encoding="utf-8")
     assert main(["audit", str(path), "--engine", "spark"]) == 2
     assert "engine" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.embed
+def test_ray_workers_embed_like_the_local_engine(tmp_path: Path) -> None:
+    """The shipped MiniLM, loaded by Ray's workers: the same vectors, the same FT4xx and
+    FT505 results."""
+    samples = Path(__file__).parent.parent / "samples"
+    shards = [samples / "chat_clean.jsonl"]
+    eval_path = samples / "chat_clean.eval.jsonl"
+    select = ["--select", "FT4", "--select", "FT505", "--embed-budget", "120", "--embed"]
+    local = report_of(tmp_path, shards, eval_path, *select)
+    on_ray = report_of(tmp_path, shards, eval_path, *select, "--engine", "ray")
+    for report in (local, on_ray):
+        report["embeddings"].pop("seconds")  # wall time
+    assert local["embeddings"]["embedded"] > 0
+    assert {c["code"]: c["status"] for c in local["checks"]}["FT403"] != "skipped"
+    assert on_ray == local
