@@ -86,18 +86,24 @@ class LocalEngine:
         batch: int = DEFAULT_BATCH,
     ) -> list[tuple[int, T]]:
         batches = list(text_batches(texts, rows, batch))
-        workers = min(os.cpu_count() or 1, len(batches))
-        if workers <= 1:
-            return [(start, fn(chunk)) for start, chunk in batches]
-        with ThreadPoolExecutor(workers) as pool:
-            done = pool.map(fn, [chunk for _, chunk in batches])
-            return [(start, result) for (start, _), result in zip(batches, done, strict=True)]
+        done = on_threads(fn, [chunk for _, chunk in batches])
+        return [(start, result) for (start, _), result in zip(batches, done, strict=True)]
 
     def map_items(self, fn: Callable[[P], T], items: Sequence[P]) -> list[T]:
         return [fn(item) for item in items]
 
 
 LOCAL = LocalEngine()
+
+
+def on_threads(fn: Callable[[P], T], items: Sequence[P]) -> list[T]:
+    """`fn` of each item, in order, on a thread per core (in this thread when one will do).
+    Only worth it for work that releases the GIL: numpy, polars, Rust."""
+    workers = min(os.cpu_count() or 1, len(items))
+    if workers <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))
 
 
 def joined(parts: list[tuple[int, npt.NDArray[A]]], empty: npt.NDArray[A]) -> npt.NDArray[A]:

@@ -77,9 +77,7 @@ threshold of its representative.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import pairwise
@@ -89,7 +87,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from auditor.batch_engine import LOCAL, BatchEngine, joined
+from auditor.batch_engine import LOCAL, BatchEngine, joined, on_threads
 
 if TYPE_CHECKING:
     from auditor.artifact_cache import ArtifactCache
@@ -421,14 +419,7 @@ def signatures(
     # are signed on a thread per core: numpy's permutations and minima run single-threaded
     # with the GIL released, so on 2 cores 100k texts took 1.3 s against 2.0 s. Each chunk
     # writes its own rows of `out`, so the signatures are the same.
-    starts = range(0, count, params.batch_texts)
-    workers = min(os.cpu_count() or 1, len(starts))
-    if workers <= 1:
-        for start in starts:
-            sign_chunk(start)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(sign_chunk, starts))
+    on_threads(sign_chunk, range(0, count, params.batch_texts))
     return out
 
 
