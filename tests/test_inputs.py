@@ -66,3 +66,15 @@ def test_auditing_a_folder_audits_its_shards(tmp_path: Path) -> None:
     assert [d.path for d in by_folder.datasets] == [str(p) for p in shards]
     assert by_folder.verdict == by_files.verdict
     assert sum(d.rows for d in by_folder.datasets) == 3
+
+
+def test_a_folder_leaves_its_held_out_splits_to_eval_discovery(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    row = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    for name in ("train.jsonl", "valid.jsonl", "notes.jsonl"):
+        (folder / name).write_text(json.dumps(row) + "\n")
+    assert expand_inputs([folder]) == [folder / "notes.jsonl", folder / "train.jsonl"]
+    report = audit([folder], config=AuditConfig(cache=False, select=["FT0", "FT5"]))
+    splits = {Path(d.path).name: d.split for d in report.datasets}
+    assert splits == {"notes.jsonl": "train", "train.jsonl": "train", "valid.jsonl": "eval"}
