@@ -298,3 +298,20 @@ def test_a_chunk_of_chat_and_pairs_keeps_its_order(tmp_path: Path) -> None:
     makers = [random_chat, random_pair, random_preference]
     rows = [rng.choice(makers)(rng) for _ in range(1500)]
     assert_paths_agree(tmp_path / "mixed.jsonl", rows)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"prompt": "p", "chosen": [{"role": ["x"], "content": "a"}], "rejected": "r"},
+        {
+            "chosen": [{"role": {"a": 1}, "content": "q"}, {"role": "assistant", "content": "a"}],
+            "rejected": [{"role": {"a": 1}, "content": "q"}, {"role": "assistant", "content": "b"}],
+        },
+    ],
+)
+def test_an_unhashable_role_falls_back_to_the_per_row_path(
+    record: dict[str, Any], tmp_path: Path
+) -> None:
+    assert plain_preference_row(record) is None
+    assert_paths_agree(tmp_path / "odd.jsonl", [record])

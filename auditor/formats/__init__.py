@@ -18,7 +18,8 @@ training file they stay unknown (FT101), having nothing to train on.
 Roles are translated only from a format's own vocabulary (ShareGPT `gpt`, Gemini `model`,
 OpenAI legacy `function`); any other role is kept as given, for FT105 to report.
 
-One module per format family; this package re-exports what the rest of ftaudit uses:
+One module per format family; this package re-exports the public names the single
+`auditor/formats.py` had (plugins may import them), from:
 `canonical` (the row and its columns), `openai` (chat, content parts, tool calls),
 `sharegpt`, `pairs` (prompt/completion, Alpaca, Q&A, text), `preference` (pairs and
 KTO), `gemini`, `bedrock`, `eval_shapes` (benchmark prompts), `detect` (which format a

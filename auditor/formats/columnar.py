@@ -97,24 +97,31 @@ def plain_tools(tools: object) -> bool:
     return True
 
 
-def plain_chat_json(record: dict[str, Any]) -> str | None:
-    """The JSON of a plain chat row, or None when the row is anything else (or holds a
-    lone surrogate, which only the per-row path repairs). Plain: `messages` (and maybe
-    `tools`), string contents, the roles system, user, assistant and tool, well-formed
-    tool calls with string arguments."""
-    if not record.keys() <= RECORD_KEYS:
-        return None
-    messages = record.get("messages")
-    if type(messages) is not list or not messages:
-        return None
-    if not all(plain_message(m) for m in messages):
-        return None
-    if "tools" in record and not plain_tools(record["tools"]):
-        return None
+def plain_messages(messages: object) -> bool:
+    """A non-empty list of plain messages."""
+    return type(messages) is list and bool(messages) and all(plain_message(m) for m in messages)
+
+
+def plain_chat(record: dict[str, Any]) -> bool:
+    """Plain chat: `messages` (and maybe `tools`), string contents, the roles system, user,
+    assistant and tool, well-formed tool calls with string arguments."""
+    if not record.keys() <= RECORD_KEYS or not plain_messages(record.get("messages")):
+        return False
+    return "tools" not in record or plain_tools(record["tools"])
+
+
+def as_json(value: Any) -> str | None:
+    """`value` as JSON text, or None for a lone surrogate, which only the per-row path
+    repairs."""
     try:
-        return orjson.dumps(record).decode()
+        return orjson.dumps(value).decode()
     except TypeError:
         return None
+
+
+def plain_chat_json(record: dict[str, Any]) -> str | None:
+    """The JSON of a plain chat row (plain_chat), or None when the row is anything else."""
+    return as_json(record) if plain_chat(record) else None
 
 
 def _message(role: str, content: str) -> dict[str, str]:
@@ -146,10 +153,8 @@ def plain_pair_json(record: dict[str, Any]) -> tuple[str, str] | None:
         fmt = "alpaca"
     else:
         return None
-    try:
-        return fmt, orjson.dumps({"messages": turns}).decode()
-    except TypeError:
-        return None
+    chat = as_json({"messages": turns})
+    return None if chat is None else (fmt, chat)
 
 
 #: ShareGPT speakers a plain row may hold, as canonical roles (no function calls).
@@ -172,10 +177,8 @@ def plain_sharegpt_json(record: dict[str, Any]) -> tuple[str, str] | None:
         if type(source) is not str or source not in SHAREGPT_PLAIN or type(value) is not str:
             return None
         messages.append(_message(SHAREGPT_PLAIN[source], value))
-    try:
-        return "sharegpt", orjson.dumps({"messages": messages}).decode()
-    except TypeError:
-        return None
+    chat = as_json({"messages": messages})
+    return None if chat is None else ("sharegpt", chat)
 
 
 def plain_row(record: dict[str, Any]) -> tuple[str, str] | None:
@@ -189,10 +192,10 @@ def plain_row(record: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def plain_chat_frame(
-    file: str, lines: list[int], records: list[str], formats: list[str] | None = None
+    file: str, lines: list[int], records: list[str], formats: list[str]
 ) -> pl.DataFrame:
-    """Canonical rows of plain records, given their lines, chat JSON and formats (default:
-    all OpenAI chat). A chat JSON with a `rejected` text is a preference pair whose last
+    """Canonical rows of plain records, given their lines, chat JSON and formats. A chat
+    JSON with a `rejected` text is a preference pair whose last
     turn is the chosen reply: its response is also its `chosen`."""
     raw = pl.Series(records, dtype=pl.String).str.json_decode(RAW_SCHEMA)
     frame = pl.DataFrame(
@@ -263,9 +266,7 @@ def plain_chat_frame(
     )
     return frame.with_columns(
         file=pl.lit(file, dtype=CANONICAL_SCHEMA["file"]),
-        format=pl.lit(PLAIN_FORMAT, dtype=CANONICAL_SCHEMA["format"])
-        if formats is None
-        else pl.Series(formats, dtype=CANONICAL_SCHEMA["format"]),
+        format=pl.Series(formats, dtype=CANONICAL_SCHEMA["format"]),
         system=content.list.get(first_system, null_on_oob=True),
         tools=pl.col("tools")
         .list.eval(pl.element().struct.field("function").struct.field("name"))

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from auditor.formats.columnar import (
-    PLAIN_ROLES,
-    RECORD_KEYS,
+    as_json,
     optional_str,
+    plain_chat,
     plain_message,
-    plain_tools,
+    plain_messages,
 )
 
 TRL_KEYS = frozenset({"prompt", "chosen", "rejected", "system"})
@@ -32,11 +30,10 @@ OPENAI_KEYS = frozenset({"input", "preferred_output", "non_preferred_output"})
 def plain_turn(message: object) -> bool:
     """A bare `{role, content}` turn of string content: one whose raw equality is that of
     its canonical message (an implicit prompt is found by comparing them)."""
+    # With only these two keys, plain_message asks for a known string role and string
+    # content (an unhashable role must not reach a set lookup).
     return (
-        type(message) is dict
-        and message.keys() == {"role", "content"}
-        and message["role"] in PLAIN_ROLES
-        and type(message["content"]) is str
+        type(message) is dict and message.keys() == {"role", "content"} and plain_message(message)
     )
 
 
@@ -58,11 +55,9 @@ def chat_json(
     None when a side is not plain."""
     if chosen is None or rejected is None:
         return None
-    chat = {"messages": [*turns, {"role": "assistant", "content": chosen}], **extra}
-    try:
-        return fmt, orjson.dumps({**chat, "rejected": rejected}).decode()
-    except TypeError:  # a lone surrogate, which only the per-row path repairs
-        return None
+    messages = [*turns, {"role": "assistant", "content": chosen}]
+    chat = as_json({"messages": messages, **extra, "rejected": rejected})
+    return None if chat is None else (fmt, chat)
 
 
 def plain_trl_json(record: dict[str, Any]) -> tuple[str, str] | None:
@@ -79,7 +74,7 @@ def plain_trl_json(record: dict[str, Any]) -> tuple[str, str] | None:
         prompt = record["prompt"]
         if type(prompt) is str:
             turns.append({"role": "user", "content": prompt})
-        elif type(prompt) is list and prompt and all(plain_message(m) for m in prompt):
+        elif plain_messages(prompt):
             turns += prompt
         else:
             return None
@@ -97,14 +92,10 @@ def plain_openai_preference_json(record: dict[str, Any]) -> tuple[str, str] | No
     """An OpenAI DPO pair: `input` a plain chat (see plain_chat_json), each output one
     assistant turn of string content."""
     given = record.get("input")
-    if record.keys() != OPENAI_KEYS or type(given) is not dict or not given.keys() <= RECORD_KEYS:
+    if record.keys() != OPENAI_KEYS or type(given) is not dict or not plain_chat(given):
         return None
-    messages = given.get("messages")
-    if type(messages) is not list or not messages or not all(plain_message(m) for m in messages):
-        return None
+    messages = given["messages"]
     tools = {"tools": given["tools"]} if "tools" in given else {}
-    if tools and not plain_tools(tools["tools"]):
-        return None
     chosen = plain_reply(record["preferred_output"], text=False)
     rejected = plain_reply(record["non_preferred_output"], text=False)
     return chat_json("openai-preference", messages, chosen, rejected, **tools)
