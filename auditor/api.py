@@ -57,11 +57,11 @@ def audit(
     """
     config = config or AuditConfig()
     checks = select_checks(config)  # before reading: a config typo fails fast
-    train_paths = expand_inputs(paths)
-    suppression = suppression or Suppression(config, train_paths)  # reads the baseline
-    checks = suppression.selected(checks)
     # A file given twice is judged once (its rows would otherwise count twice).
     given_eval = list(dict.fromkeys(expand_inputs(eval_paths)))
+    train_paths = expand_inputs(paths, leave_splits=config.discover_eval and not given_eval)
+    suppression = suppression or Suppression(config, train_paths)  # reads the baseline
+    checks = suppression.selected(checks)
     discovered = eval_files_beside(train_paths) if config.discover_eval and not given_eval else []
     keys = key_mapping(config)
     # A given tokenizer is loaded up front so a bad path is a config error (exit 2), not

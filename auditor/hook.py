@@ -33,18 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import orjson
 from rich.console import Console
 
 from auditor.check import Status
 from auditor.config import AuditConfig
+from auditor.inputs import holds_records
 from auditor.io import InputError
 from auditor.report import Report
 
-#: A `.json` file's first line is read this far to tell JSON Lines from other JSON.
-FIRST_LINE_BYTES = 8 * 1024 * 1024
-#: How far into a `.json` file its first element is looked for.
-HEAD_BYTES = 64 * 1024
 #: What a data repository adds to its .pre-commit-config.yaml to run the embedding checks.
 EMBED_HINT = 'additional_dependencies: ["ftaudit[embed]"]'
 
@@ -78,32 +74,6 @@ def plan_audits(files: Sequence[Path], *, discover_eval: bool = True) -> AuditPl
                 seen.add(key)
                 plan.training_files.append(train)
     return plan
-
-
-def holds_records(path: Path) -> bool:
-    """Whether a `.json` file is a dataset: a JSON array whose first element is an object,
-    or JSON Lines (a first line that is a whole object, with more lines after it).
-
-    A pretty-printed or one-line JSON object (package.json, tsconfig.json) is not; neither
-    is an array of strings or numbers. A file that cannot be read counts as a dataset, so the
-    audit reports why it cannot be read.
-    """
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
-            handle.seek(0)
-            first = handle.readline(FIRST_LINE_BYTES)
-            more = bool(handle.read(HEAD_BYTES).strip())
-    except OSError:
-        return True
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(b"["):
-        return text[1:].lstrip().startswith(b"{")
-    try:
-        value = orjson.loads(first.removeprefix(b"\xef\xbb\xbf"))
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(value, dict) and more
 
 
 class CompactRenderer(Protocol):

@@ -74,7 +74,29 @@ def test_a_folder_leaves_its_held_out_splits_to_eval_discovery(tmp_path: Path) -
     row = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
     for name in ("train.jsonl", "valid.jsonl", "notes.jsonl"):
         (folder / name).write_text(json.dumps(row) + "\n")
-    assert expand_inputs([folder]) == [folder / "notes.jsonl", folder / "train.jsonl"]
+    assert expand_inputs([folder], leave_splits=True) == [
+        folder / "notes.jsonl",
+        folder / "train.jsonl",
+    ]
     report = audit([folder], config=AuditConfig(cache=False, select=["FT0", "FT5"]))
     splits = {Path(d.path).name: d.split for d in report.datasets}
     assert splits == {"notes.jsonl": "train", "train.jsonl": "train", "valid.jsonl": "eval"}
+
+
+def test_a_folder_keeps_its_splits_when_nothing_discovers_them(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    row = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    for name in ("train.jsonl", "valid.jsonl"):
+        (folder / name).write_text(json.dumps(row) + "\n")
+    config = AuditConfig(cache=False, select=["FT0"], **{"discover-eval": False})
+    report = audit([folder], config=config)
+    assert sorted(Path(d.path).name for d in report.datasets) == ["train.jsonl", "valid.jsonl"]
+
+
+def test_a_folder_passes_over_json_that_holds_no_records(tmp_path: Path) -> None:
+    shards = _shards(tmp_path / "data")
+    (tmp_path / "data" / "dataset_info.json").write_text('{"builder_name": "x"}\n')
+    (tmp_path / "data" / "PART-003.NDJSON.GZ").write_bytes(gzip.compress(b"{}\n"))
+    found = expand_inputs([tmp_path / "data"])
+    assert found == sorted([*shards, tmp_path / "data" / "PART-003.NDJSON.GZ"])
