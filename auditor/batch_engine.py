@@ -26,23 +26,23 @@ T = TypeVar("T")
 P = TypeVar("P")
 A = TypeVar("A", bound=np.generic)
 
-#: Texts per batch when a stage does not choose: big enough that per-batch overhead
-#: (a Ray task, a polars call) is small, small enough to bound a worker's memory.
-DEFAULT_BATCH = 8192
-
 
 class BatchEngine(Protocol):
     """Runs a function over batches and returns the results in batch order."""
 
-    #: "local" or "ray": reported, and lets a stage keep a local fast path.
+    #: "local" or "ray".
     name: str
+    #: Batches run in this process: a stage may then take an in-place fast path, and
+    #: pass state that does not pickle (a progress callback, the artifact cache).
+    in_process: bool
 
     def map_texts(
         self,
         fn: Callable[[pl.Series], T],
         texts: pl.Series,
         rows: npt.NDArray[np.int64] | None = None,
-        batch: int = DEFAULT_BATCH,
+        *,
+        batch: int,
     ) -> list[tuple[int, T]]:
         """(start, `fn` of the batch) for each batch of `texts` (or of `texts.gather(rows)`,
         batch by batch) in order; `start` is the batch's first position. An engine may cut
@@ -54,17 +54,26 @@ class BatchEngine(Protocol):
         ...
 
 
+def batch_at(
+    texts: pl.Series, rows: npt.NDArray[np.int64] | None, start: int, batch: int
+) -> pl.Series:
+    """The batch at `start`: a slice, or a gather of the next `batch` rows, so a whole
+    gathered copy of the column never exists at once."""
+    if rows is None:
+        return texts.slice(start, batch)
+    return texts.gather(rows[start : start + batch])
+
+
+def batch_starts(texts: pl.Series, rows: npt.NDArray[np.int64] | None, batch: int) -> range:
+    return range(0, len(texts) if rows is None else len(rows), max(1, batch))
+
+
 def text_batches(
     texts: pl.Series, rows: npt.NDArray[np.int64] | None, batch: int
 ) -> Iterator[tuple[int, pl.Series]]:
-    """(start, batch): a slice, or a gather of the next `batch` rows, so a whole gathered
-    copy of the column never exists at once."""
-    count = len(texts) if rows is None else len(rows)
-    for start in range(0, count, max(1, batch)):
-        if rows is None:
-            yield start, texts.slice(start, batch)
-        else:
-            yield start, texts.gather(rows[start : start + batch])
+    """(start, batch) of each batch, one at a time (batch_at)."""
+    for start in batch_starts(texts, rows, batch):
+        yield start, batch_at(texts, rows, start, batch)
 
 
 class LocalEngine:
@@ -77,17 +86,20 @@ class LocalEngine:
     """
 
     name = "local"
+    in_process = True
 
     def map_texts(
         self,
         fn: Callable[[pl.Series], T],
         texts: pl.Series,
         rows: npt.NDArray[np.int64] | None = None,
-        batch: int = DEFAULT_BATCH,
+        *,
+        batch: int,
     ) -> list[tuple[int, T]]:
-        batches = list(text_batches(texts, rows, batch))
-        done = on_threads(fn, [chunk for _, chunk in batches])
-        return [(start, result) for (start, _), result in zip(batches, done, strict=True)]
+        starts = batch_starts(texts, rows, batch)
+        # Each thread cuts its own batch: only the batches in flight exist at once.
+        done = on_threads(lambda start: fn(batch_at(texts, rows, start, batch)), starts)
+        return list(zip(starts, done, strict=True))
 
     def map_items(self, fn: Callable[[P], T], items: Sequence[P]) -> list[T]:
         return [fn(item) for item in items]

@@ -98,7 +98,7 @@ def _load(
     engine: BatchEngine = LOCAL,
 ) -> Dataset:
     wanted = [("train", path) for path in train] + [("eval", path) for path in eval_paths]
-    if engine is LOCAL:
+    if engine.in_process:
         loads = [_load_file(w, keys, max_line_bytes, progress, cache) for w in wanted]
     else:
         # Shards in parallel on the cluster; no progress lines or row cache from there.

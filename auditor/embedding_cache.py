@@ -148,7 +148,7 @@ def enumerate_encoded(
     """(offset, vectors) of each WRITE_CHUNK of `texts`: encoded one chunk at a time here,
     or every chunk at once on a distributed engine (the same chunks, so the same padding
     and the same vectors)."""
-    if engine is LOCAL:
+    if engine.in_process:
         for lo in range(0, len(texts), WRITE_CHUNK):
             yield lo, embedder.encode(texts[lo : lo + WRITE_CHUNK])
         return

@@ -235,7 +235,7 @@ def train_hits(
         partial(_batch_train_hits, sets, params.template_texts),
         texts,
         distinct,
-        params.batch_texts,
+        batch=params.batch_texts,
     )
     counts_parts: list[pl.DataFrame] = []
     pair_parts: list[pl.DataFrame] = []

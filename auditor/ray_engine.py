@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from auditor.batch_engine import DEFAULT_BATCH, LOCAL, BatchEngine, text_batches
+from auditor.batch_engine import LOCAL, BatchEngine, text_batches
 from auditor.config import AuditConfig, ConfigError
 
 T = TypeVar("T")
@@ -56,17 +56,14 @@ class _ApplyToTexts:
         self.name = name
 
     def __call__(self, table: Any) -> dict[str, npt.NDArray[Any]]:
-        ids = table.column("_batch").to_numpy()
-        # One block is one batch; should Ray ever hand over several blocks at once,
-        # each batch is still computed on its own.
-        found, blobs = [], []
-        batch_ids = list(dict.fromkeys(ids.tolist()))
-        for batch_id in batch_ids:
-            part = table.filter(ids == batch_id) if len(batch_ids) > 1 else table
-            texts = pl.Series(self.name, part.column("text"))
-            found.append(batch_id)
-            blobs.append(pickle.dumps(self.fn(texts), protocol=pickle.HIGHEST_PROTOCOL))
-        return {"_batch": np.asarray(found, dtype=np.int64), "result": np.asarray(blobs, object)}
+        # batch_size=None hands over one block, which is one batch; anything else would
+        # make a partial result, so it fails loudly.
+        ids = np.unique(table.column("_batch").to_numpy())
+        if ids.size != 1:
+            raise RuntimeError(f"Ray Data merged batches {ids.tolist()}; please report it")
+        result = self.fn(pl.Series(self.name, table.column("text")))
+        blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        return {"_batch": ids.astype(np.int64), "result": np.asarray([blob], dtype=object)}
 
 
 def _guarded(fn: Callable[[Any], Any], item: Any) -> tuple[bool, Any]:
@@ -82,9 +79,7 @@ class RayEngine:
     """Maps batch functions over Ray Data blocks on a running Ray (see `ray_engine`)."""
 
     name = "ray"
-    #: At most this many texts per block (None: the stage's own batch size). Smaller
-    #: blocks spread a stage over more workers; tests use it to cut every stage up.
-    max_batch: int | None = None
+    in_process = False
 
     def __init__(self, ray: Any) -> None:
         self._ray = ray
@@ -95,12 +90,11 @@ class RayEngine:
         fn: Callable[[pl.Series], T],
         texts: pl.Series,
         rows: npt.NDArray[np.int64] | None = None,
-        batch: int = DEFAULT_BATCH,
+        *,
+        batch: int,
     ) -> list[tuple[int, T]]:
         import pyarrow as pa
 
-        if self.max_batch is not None:
-            batch = min(batch, self.max_batch)
         starts: list[int] = []
         blocks = []
         for index, (start, chunk) in enumerate(text_batches(texts, rows, batch)):
@@ -136,7 +130,7 @@ class RayEngine:
 
 
 @contextmanager
-def ray_engine(address: str | None = None, num_cpus: int | None = None) -> Iterator[RayEngine]:
+def ray_engine(address: str | None = None) -> Iterator[RayEngine]:
     """A RayEngine on the Ray at `address` ("auto", "ray://head:10001"), or, by default,
     on a local Ray that is started here and stopped when the block ends.
 
@@ -155,7 +149,6 @@ def ray_engine(address: str | None = None, num_cpus: int | None = None) -> Itera
         try:
             ray.init(
                 address=address,
-                num_cpus=num_cpus if address is None else None,
                 include_dashboard=False,
                 log_to_driver=False,
                 logging_level=logging.ERROR,

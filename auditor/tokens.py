@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from auditor.batch_engine import LOCAL, BatchEngine, joined, on_threads, text_batches
+from auditor.batch_engine import LOCAL, BatchEngine, joined, text_batches
 from auditor.config import ConfigError
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ _CHUNK_TEXTS = 4096
 
 #: Texts per batch on a distributed engine: a few tokenizer chunks per task.
 _ENGINE_BATCH = 4 * _CHUNK_TEXTS
-#: Texts per batch in this process: enough chunks to keep every thread busy.
+#: Texts per batch in this process, as Python strings at a time.
 _LOCAL_BATCH = 16 * _CHUNK_TEXTS
 
 # Piece kinds: what a counted text is for its row.
@@ -69,14 +69,14 @@ class Tokenizer(ABC):
 
 
 class TiktokenTokenizer(Tokenizer):
-    """A tiktoken encoding, counted in chunks on a thread pool.
+    """A tiktoken encoding, counted text by text.
 
     `encode_to_numpy` hands back the Rust token buffer without building a Python list of
     ints. On 300k chat messages (110 MB, 23M tokens) on a 2-core machine this counted 2–4×
     faster than `encode_ordinary_batch` (5–13 s against 15–19 s, varying with machine
     load), which schedules one future per text and materializes every token id as a Python
-    int. The threads themselves gain nothing here: tiktoken 0.x keeps the GIL while it
-    encodes (337k messages: 4.37 s on one thread and on two, 2026-12-01).
+    int. Threads would gain nothing: tiktoken keeps the GIL while it encodes (337k
+    messages: 4.37 s on one thread and on two, 2026-12-01).
 
     The encoding is loaded on the first count (0.2 s): a re-audit whose counts all come
     from the artifact cache never loads it.
@@ -101,16 +101,7 @@ class TiktokenTokenizer(Tokenizer):
         return {k: v for k, v in self.__dict__.items() if k != "_encoding"}
 
     def count_batch(self, texts: Sequence[str]) -> IntArray:
-        out = np.zeros(len(texts), dtype=np.int64)
-        starts = range(0, len(texts), _CHUNK_TEXTS)
-        self._encoding  # noqa: B018 -- loaded once here, not racing in the threads
-
-        def count_chunk(start: int) -> None:
-            stop = min(start + _CHUNK_TEXTS, len(texts))
-            out[start:stop] = [self._count_one(texts[i]) for i in range(start, stop)]
-
-        on_threads(count_chunk, starts)
-        return out
+        return np.fromiter(map(self._count_one, texts), dtype=np.int64, count=len(texts))
 
     def _count_one(self, text: str) -> int:
         # disallowed_special=() with no allowed specials encodes "<|endoftext|>" and friends
@@ -218,15 +209,22 @@ def _series_counts(tokenizer: Tokenizer, texts: pl.Series) -> IntArray:
     return tokenizer.count_batch(texts.to_list())
 
 
-def _counted(tokenizer: Tokenizer, texts: pl.Series, engine: BatchEngine) -> IntArray:
-    """Token counts of `texts`, batch by batch on `engine`. Locally the batches are large
-    (the tokenizer threads inside each) but bounded: a million rows' texts as Python
-    strings at once would be gigabytes."""
-    if engine is LOCAL:  # the tokenizer threads inside each batch
-        batches = text_batches(texts, None, _LOCAL_BATCH)
+def _counted(
+    tokenizer: Tokenizer,
+    texts: pl.Series,
+    engine: BatchEngine,
+    rows: npt.NDArray[np.int64] | None = None,
+) -> IntArray:
+    """Token counts of `texts` (at `rows`), batch by batch on `engine`. In this process
+    the batches run one after another: tiktoken keeps the GIL, and a Hugging Face
+    tokenizer parallelizes inside each batch. Batches bound memory: a million rows'
+    texts as Python strings at once would be gigabytes."""
+    if engine.in_process:
+        batches = text_batches(texts, rows, _LOCAL_BATCH)
         parts = [(start, _series_counts(tokenizer, chunk)) for start, chunk in batches]
     else:
-        parts = engine.map_texts(partial(_series_counts, tokenizer), texts, batch=_ENGINE_BATCH)
+        count = partial(_series_counts, tokenizer)
+        parts = engine.map_texts(count, texts, rows, batch=_ENGINE_BATCH)
     return joined(parts, np.zeros(0, dtype=np.int64))
 
 
@@ -259,7 +257,7 @@ def _count_distinct(
     _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
     if len(first) == len(texts):
         return _counted(tokenizer, texts, engine)
-    return _counted(tokenizer, texts.gather(first), engine)[inverse]
+    return _counted(tokenizer, texts, engine, first.astype(np.int64))[inverse]
 
 
 def count_tokens(

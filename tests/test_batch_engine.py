@@ -36,6 +36,7 @@ class ChoppedEngine(LocalEngine):
     """In-process, three texts a batch, items read last first."""
 
     name = "chopped"
+    in_process = False  # so every stage takes the path a distributed engine takes
 
     def __init__(self) -> None:
         self.batches = 0
@@ -47,9 +48,10 @@ class ChoppedEngine(LocalEngine):
         fn: Callable[[pl.Series], T],
         texts: pl.Series,
         rows: npt.NDArray[np.int64] | None = None,
-        batch: int = 3,
+        *,
+        batch: int,
     ) -> list[tuple[int, T]]:
-        done = super().map_texts(fn, texts, rows, min(batch, 3))
+        done = super().map_texts(fn, texts, rows, batch=min(batch, 3))
         self.batches += len(done)
         target = getattr(fn, "func", fn)
         name = getattr(target, "__name__", type(target).__name__)

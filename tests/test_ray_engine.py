@@ -2,7 +2,7 @@
 
 The file is generated here: train rows in two shards with planted exact and near
 duplicates, personal data and secrets, and an eval file with planted exact, near and
-n-gram leaks. Ray's blocks are cut small (RayEngine.max_batch) so that every stage runs
+n-gram leaks. Ray's blocks are cut small (a spy on RayEngine.map_texts) so that every stage runs
 as many batches and the offsets of their results are exercised.
 """
 
@@ -102,8 +102,10 @@ def spied_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, int]]
     calls: list[tuple[str, int]] = []
     original = RayEngine.map_texts
 
-    def spy(self: RayEngine, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        done = original(self, fn, *args, **kwargs)
+    def spy(
+        self: RayEngine, fn: Callable[..., Any], texts: Any, rows: Any = None, *, batch: int
+    ) -> Any:
+        done = original(self, fn, texts, rows, batch=min(batch, 400))  # many small blocks
         target = getattr(fn, "func", fn)
         calls.append((getattr(target, "__name__", type(target).__name__), len(done)))
         return done
@@ -114,7 +116,6 @@ def spied_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, int]]
         calls.append(("map_items", len(items)))
         return read(self, fn, items)
 
-    monkeypatch.setattr(RayEngine, "max_batch", 400)
     monkeypatch.setattr(RayEngine, "map_texts", spy)
     monkeypatch.setattr(RayEngine, "map_items", spy_items)
     yield calls

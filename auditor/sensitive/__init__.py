@@ -12,7 +12,7 @@ from functools import partial
 
 import polars as pl
 
-from auditor.batch_engine import LOCAL, BatchEngine
+from auditor.batch_engine import BatchEngine
 from auditor.sensitive import credentials, pii
 from auditor.sensitive.credentials import SECRET_KINDS
 from auditor.sensitive.pii import PII_KINDS, check_region
@@ -85,7 +85,7 @@ def find_spans_on(
 ) -> pl.DataFrame:
     """find_spans over batches of `texts` on `engine`; a text's spans depend on it alone,
     so each batch's result only needs its index offset back."""
-    if engine is LOCAL:
+    if engine.in_process:  # its validators hold the GIL: threads would not help
         return find_spans(texts, options)
     parts = engine.map_texts(partial(find_spans, options=options), texts, batch=batch)
     shifted = [part.with_columns(pl.col("index") + lo) for lo, part in parts if part.height]
