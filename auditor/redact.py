@@ -25,8 +25,14 @@ from pathlib import Path
 import polars as pl
 
 from auditor.atomic import write_atomic
-from auditor.io import BOM, GZIP_MAGIC, FileRead, iter_record_chunks
-from auditor.remedy import is_json_array, kept_bytes, refuse_overwrite, unreadable_lines
+from auditor.io import BOM, FileRead, iter_record_chunks
+from auditor.remedy import (
+    is_json_array,
+    kept_bytes,
+    kept_lines,
+    refuse_overwrite,
+    unreadable_lines,
+)
 from auditor.sensitive import ALL_KINDS, DetectOptions, find_spans, placeholder, prefilter
 
 #: A JSON string literal (the unrolled loop is linear: no backtracking on long strings).
@@ -86,20 +92,16 @@ def _lines(path: Path, drop: set[int], summary: RedactSummary) -> tuple[list[int
     """The kept lines (each ending in a newline) and their input line numbers."""
     if is_json_array(path):
         data, _ = kept_bytes(path, drop)
-        elements = data.decode("utf-8").splitlines(keepends=True)
+        # One element per "\n": str.splitlines would also break at the U+2028, U+0085 …
+        # that json.dumps(ensure_ascii=False) writes raw inside strings.
+        elements = [element + "\n" for element in data.decode("utf-8").split("\n")[:-1]]
         summary.notes.append("a JSON array is written as JSON Lines (one element per line)")
         return list(range(1, len(elements) + 1)), elements
-    with path.open("rb") as handle:
-        compressed = handle.read(2) == GZIP_MAGIC
     numbers: list[int] = []
     lines: list[str] = []
-    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number in drop:
-                continue
-            numbers.append(number)
-            # Readable lines are valid UTF-8 (FT003 dropped the others).
-            lines.append(raw.decode("utf-8") if raw.endswith(b"\n") else raw.decode() + "\n")
+    for number, raw in kept_lines(path, drop):
+        numbers.append(number)
+        lines.append(raw.decode("utf-8"))  # readable lines are UTF-8 (FT003 dropped others)
     if lines and lines[0].startswith(BOM.decode()):
         summary.notes.append("the byte order mark of line 1 is kept")
     return numbers, lines

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from auditor.atomic import write_atomic
@@ -76,13 +76,22 @@ def kept_bytes(path: Path, drop: set[int], keep: set[int] | None = None) -> tupl
         compressed = handle.read(2) == GZIP_MAGIC
     if is_json_array(path):
         return _kept_array_elements(path, compressed, drop, keep)
-    parts: list[bytes] = []
+    parts = [raw for _, raw in kept_lines(path, drop, keep)]
+    return b"".join(parts), len(parts)
+
+
+def kept_lines(
+    path: Path, drop: set[int], keep: set[int] | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes ending in a newline) of a JSON Lines file's lines not in `drop`
+    (and in `keep`, when given), plain or gzip-compressed."""
+    with path.open("rb") as handle:
+        compressed = handle.read(2) == GZIP_MAGIC
     with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
         for lineno, raw in enumerate(handle, start=1):
             if lineno in drop or (keep is not None and lineno not in keep):
                 continue
-            parts.append(raw if raw.endswith(b"\n") else raw + b"\n")
-    return b"".join(parts), len(parts)
+            yield lineno, raw if raw.endswith(b"\n") else raw + b"\n"
 
 
 def _kept_array_elements(

@@ -164,6 +164,18 @@ def test_json_array_and_gzip(tmp_path: Path) -> None:
     assert summary.notes  # says the array became JSON Lines
 
 
+def test_a_json_array_with_line_separators_in_its_strings(tmp_path: Path) -> None:
+    """U+2028 and U+0085 are written raw inside strings: each still ends no element."""
+    path = tmp_path / "data.json"
+    rows = [qa("mail\u2028me", "jane.doe@acme-corp.io"), qa("b\x85", "max@beispiel.de")]
+    path.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    summary = redact_file(path, output)
+    assert summary.lines_written == 2
+    assert summary.counts["EMAIL"] == 2
+    assert output.read_text(encoding="utf-8").count("[EMAIL]") == 2
+
+
 def test_refuses_to_overwrite_the_input(tmp_path: Path) -> None:
     path = tmp_path / "data.jsonl"
     path.write_text(json.dumps(qa("a", "b")) + "\n")
