@@ -410,3 +410,24 @@ def cached_per_text(
     keys = as_keys(hashes[first])
     values = cached_values(store, kind, name, scope, keys, fresh, dtype)
     return values.gather(inverse.reshape(-1))
+
+
+def cached_flags(
+    store: ArtifactCache,
+    kind: str,
+    name: str,
+    scope: str,
+    texts: pl.Series,
+    hit_index: Callable[[pl.Series], npt.NDArray[np.integer]],
+) -> npt.NDArray[np.bool_]:
+    """Per text, whether it holds something (`hit_index(texts)`: the positions of those
+    that do), kept per distinct text: a check whose rare hits need a costly look keeps
+    only the yes/no, and a warm run looks again at the few texts that said yes."""
+
+    def compute(fresh: pl.Series) -> pl.Series:
+        marked = np.zeros(fresh.len(), dtype=bool)
+        marked[hit_index(fresh)] = True
+        return pl.Series("value", marked, dtype=pl.Boolean)
+
+    flags = cached_per_text(store, kind, name, scope, texts, compute, pl.Boolean())
+    return flags.to_numpy().astype(bool)

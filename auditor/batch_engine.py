@@ -14,9 +14,9 @@ them, objects whose state pickles) so that Ray can ship them to its workers.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -116,6 +116,16 @@ def on_threads(fn: Callable[[P], T], items: Sequence[P]) -> list[T]:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, items))
+
+
+def joined_frames(
+    parts: list[tuple[int, pl.DataFrame]], column: str, schema: Mapping[str, Any]
+) -> pl.DataFrame:
+    """Per-batch frames (map_texts' results) whose `column` numbers texts from 0 within
+    their batch, renumbered within the whole and stacked; an empty `schema` frame when
+    no batch found anything."""
+    shifted = [part.with_columns(pl.col(column) + start) for start, part in parts if part.height]
+    return pl.concat(shifted) if shifted else pl.DataFrame(schema=schema)
 
 
 def joined(parts: list[tuple[int, npt.NDArray[A]]], empty: npt.NDArray[A]) -> npt.NDArray[A]:

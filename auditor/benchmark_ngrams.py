@@ -54,7 +54,7 @@ import numpy.typing as npt
 import orjson
 import polars as pl
 
-from auditor.batch_engine import LOCAL, BatchEngine
+from auditor.batch_engine import LOCAL, BatchEngine, joined_frames
 from auditor.minhash import mix64
 from auditor.ngrams import HashSet, RollingHashes
 
@@ -391,10 +391,7 @@ class FingerprintIndex:
         that text alone, so the batches' results only need their offsets back.
         """
         parts = engine.map_texts(self.batch_hits, texts, batch=batch_texts)
-        hits = [part.with_columns(pl.col("text") + lo) for lo, part in parts if part.height]
-        if not hits:
-            return pl.DataFrame(schema=HIT_SCHEMA)
-        return pl.concat(hits).sort("text", "benchmark")
+        return joined_frames(parts, "text", HIT_SCHEMA).sort("text", "benchmark")
 
     def batch_hits(self, texts: pl.Series) -> pl.DataFrame:
         """`hits` of one batch, texts numbered from 0 within it."""

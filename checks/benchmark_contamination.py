@@ -14,7 +14,7 @@ import numpy.typing as npt
 import polars as pl
 from pydantic import Field, field_validator
 
-from auditor.artifact_cache import cached_per_text, namespace_name
+from auditor.artifact_cache import cached_flags, namespace_name
 from auditor.benchmark_ngrams import (
     FINGERPRINT_FORMAT,
     FingerprintError,
@@ -165,10 +165,8 @@ class BenchmarkContamination(Check):
         if store is None:
             return np.ones(texts.len(), dtype=bool)
 
-        def compute(fresh: pl.Series) -> pl.Series:
-            marked = np.zeros(fresh.len(), dtype=bool)
-            marked[index.hits(fresh, engine=ctx.engine).get_column("text").to_numpy()] = True
-            return pl.Series("value", marked, dtype=pl.Boolean)
+        def hit_index(fresh: pl.Series) -> npt.NDArray[np.integer]:
+            return index.hits(fresh, engine=ctx.engine).get_column("text").to_numpy()
 
         name = namespace_name(
             "benchmark-ngrams",
@@ -176,10 +174,8 @@ class BenchmarkContamination(Check):
             sets=manifest_digest(sets),
             polars=pl.__version__,
         )
-        values = cached_per_text(
-            store, "benchmark n-grams", name, ctx.cache_scope("train"), texts, compute, pl.Boolean()
-        )
-        return values.to_numpy().astype(bool)
+        scope = ctx.cache_scope("train")
+        return cached_flags(store, "benchmark n-grams", name, scope, texts, hit_index)
 
     def judge(self, ctx: AuditContext, sets: list[Fingerprints], hits: pl.DataFrame) -> CheckResult:
         options = self.settings

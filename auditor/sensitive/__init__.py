@@ -12,7 +12,7 @@ from functools import partial
 
 import polars as pl
 
-from auditor.batch_engine import BatchEngine
+from auditor.batch_engine import BatchEngine, joined_frames
 from auditor.sensitive import credentials, pii
 from auditor.sensitive.credentials import SECRET_KINDS
 from auditor.sensitive.pii import PII_KINDS, check_region
@@ -88,8 +88,7 @@ def find_spans_on(
     if engine.in_process:  # its validators hold the GIL: threads would not help
         return find_spans(texts, options)
     parts = engine.map_texts(partial(find_spans, options=options), texts, batch=batch)
-    shifted = [part.with_columns(pl.col("index") + lo) for lo, part in parts if part.height]
-    return pl.concat(shifted) if shifted else pl.DataFrame(schema=SPAN_SCHEMA)
+    return joined_frames(parts, "index", SPAN_SCHEMA)
 
 
 def prefilter(options: DetectOptions) -> str | None:

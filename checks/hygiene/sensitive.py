@@ -6,10 +6,11 @@ from dataclasses import fields
 from typing import ClassVar, get_args
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 from pydantic import Field, field_validator
 
-from auditor.artifact_cache import cached_per_text, namespace_name
+from auditor.artifact_cache import cached_flags, namespace_name
 from auditor.check import CheckResult, Finding, Metric, Severity
 from auditor.context import AuditContext
 from auditor.sensitive import (
@@ -195,10 +196,8 @@ class SensitiveCheck(RowShareCheck):
         if store is None:
             return find_spans_on(ctx.engine, texts, options)
 
-        def compute(fresh: pl.Series) -> pl.Series:
-            marked = np.zeros(fresh.len(), dtype=bool)
-            marked[find_spans_on(ctx.engine, fresh, options).get_column("index").to_numpy()] = True
-            return pl.Series("value", marked, dtype=pl.Boolean)
+        def hit_index(fresh: pl.Series) -> npt.NDArray[np.integer]:
+            return find_spans_on(ctx.engine, fresh, options).get_column("index").to_numpy()
 
         import phonenumbers  # its metadata decides which numbers are valid
 
@@ -210,8 +209,7 @@ class SensitiveCheck(RowShareCheck):
         )
         scope = ctx.cache_scope("train")
         kind = f"{self.noun} spans"  # one per check: a kind keeps one namespace per scope
-        flagged = cached_per_text(store, kind, name, scope, texts, compute, pl.Boolean())
-        keep = np.flatnonzero(flagged.to_numpy())
+        keep = np.flatnonzero(cached_flags(store, kind, name, scope, texts, hit_index))
         spans = find_spans(texts.gather(keep), options)
         where = keep[spans.get_column("index").to_numpy()]
         return spans.with_columns(pl.Series("index", where, dtype=SPAN_SCHEMA["index"]))
