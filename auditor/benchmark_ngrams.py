@@ -124,7 +124,7 @@ def word_split(texts: pl.Series) -> tuple[pl.Series, I64]:
 
 
 def stable_tokens(texts: pl.Series) -> tuple[U64, I64]:
-    """(flat stable word hashes, words per text, words lower-cased) of a String Series."""
+    """(flat stable hashes of the lower-cased words, words per text) of a String Series."""
     words, lengths = word_split(texts)
     if words.len() == 0:
         return np.zeros(0, dtype=np.uint64), lengths
@@ -402,7 +402,7 @@ class FingerprintIndex:
             window = rolling.flat_windows(size)
             flat = np.flatnonzero(self.members[size].contains(window)).astype(np.int64)
             if flat.size:
-                found.append(self._windows(rolling, lengths, flat, window[flat], size, 0))
+                found.append(self._windows(rolling, lengths, flat, window[flat], size))
         hits = [f for f in found if f.height]
         if not hits:
             return pl.DataFrame(schema=HIT_SCHEMA)
@@ -413,7 +413,7 @@ class FingerprintIndex:
         return runs.select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)
 
     def _windows(
-        self, rolling: RollingHashes, lengths: I64, flat: I64, hashes: U64, size: int, lo: int
+        self, rolling: RollingHashes, lengths: I64, flat: I64, hashes: U64, size: int
     ) -> pl.DataFrame:
         """The benchmark n-grams that the `size`-word windows at `flat` are: direct hits,
         and the whole short texts behind prefix keys."""
@@ -421,14 +421,14 @@ class FingerprintIndex:
         # A window that runs from one text into the next is an n-gram of neither.
         fits = pos + size <= lengths[doc]
         frame = pl.DataFrame(
-            {"hash": hashes[fits], "flat": flat[fits], "text": doc[fits] + lo, "pos": pos[fits]}
+            {"hash": hashes[fits], "flat": flat[fits], "text": doc[fits], "pos": pos[fits]}
         ).join(self.table, on="hash")
         direct = frame.filter(pl.col("size") == size)
         parts = [direct]
         keys = frame.filter(pl.col("size") == 0)
         for whole in self.short_sizes if keys.height else []:
             start = keys.get_column("flat").to_numpy()
-            text = keys.get_column("text").to_numpy() - lo
+            text = keys.get_column("text").to_numpy()
             room = keys.get_column("pos").to_numpy() + whole <= lengths[text]
             if not room.any():
                 continue
