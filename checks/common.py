@@ -69,6 +69,8 @@ class RowShareCheck(Check):
         path: str | None = None,
         excerpt: str | None = None,
         hint: str | None = None,
+        category: str | None = None,
+        related_lines: list[int] | None = None,
     ) -> Finding:
         return Finding(
             code=self.code,
@@ -79,6 +81,8 @@ class RowShareCheck(Check):
             path=path,
             excerpt=excerpt,
             hint=hint,
+            category=category,
+            related_lines=related_lines or [],
         )
 
     def judge(

@@ -261,13 +261,11 @@ class RepeatedBoilerplate(RowShareCheck):
             share = phrase.answers / long
             verb = "starts" if phrase.side == "opener" else "ends"
             findings.append(
-                Finding(
-                    code=self.code,
-                    severity=self.severity,
-                    message=f'{phrase.side} "{phrase.spelling}" {verb} {phrase.answers:,} of '
+                self.finding(
+                    first["file"],
+                    first["line"],
+                    f'{phrase.side} "{phrase.spelling}" {verb} {phrase.answers:,} of '
                     f"{long:,} distinct answers ({share:.0%})",
-                    file=first["file"],
-                    line=first["line"],
                     path=first["path"],
                     related_lines=lines["line"].to_list()[1:],
                     excerpt=phrase.spelling,

@@ -178,12 +178,10 @@ class CannedRefusals(RowShareCheck):
                 key = re.sub(r"\s+", " ", re.sub("[’‘ʼ]", "'", phrase.lower()))
                 phrases[key] = phrases.get(key, 0) + 1
                 findings.append(
-                    Finding(
-                        code=self.code,
-                        severity=self.severity,
-                        message=f'{CATEGORY_LABELS[category]} "{phrase}"',
-                        file=file,
-                        line=line,
+                    self.finding(
+                        file,
+                        line,
+                        f'{CATEGORY_LABELS[category]} "{phrase}"',
                         path=path,
                         excerpt=phrase_excerpt(text, phrase),
                         category=category,

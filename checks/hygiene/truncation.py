@@ -187,7 +187,8 @@ class TruncatedAnswers(RowShareCheck):
                     excerpt=tail_excerpt(end),
                     hint="regenerate the answer with a higher max_tokens (or finish it), "
                     "or drop the row",
-                ).model_copy(update={"category": found[0]})
+                    category=found[0],
+                )
             )
         by_signal = {name: int(cut[name].sum()) for name in names}
         return self.judge(
