@@ -224,14 +224,18 @@ def message_table(
     )
 
 
-def tool_call_table(frame: pl.DataFrame, **row_columns: pl.Expr) -> pl.DataFrame:
-    """One row per tool call: row, file, line, pos (message), call (index), id, name, arguments."""
+def tool_call_table(
+    frame: pl.DataFrame, where: MessagePredicate | None = None, **row_columns: pl.Expr
+) -> pl.DataFrame:
+    """One row per tool call: row, file, line, pos (message), call (index), id, name, arguments.
+
+    `where` narrows the messages further (it must hold only for messages with calls)."""
     call = pl.col("call_struct").struct
     return (
         message_table(
             frame,
             "tool_calls",
-            where=lambda m: m("tool_calls").list.len().fill_null(0) > 0,
+            where=where or (lambda m: m("tool_calls").list.len().fill_null(0) > 0),
             **row_columns,
         )
         .explode("tool_calls")
@@ -249,6 +253,37 @@ def tool_call_table(frame: pl.DataFrame, **row_columns: pl.Expr) -> pl.DataFrame
             *row_columns,
         )
     )
+
+
+def content_texts(frame: pl.DataFrame, pattern: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The content fields `pattern` matches, as (row, file, line, path, role, text): the
+    messages (by role), then the other fields (a plain row's `text`, a preference pair's
+    answers). Filtered in polars before any row is exploded."""
+    messages = message_table(
+        frame, "role", "content", where=lambda m: m("content").str.contains(pattern)
+    ).select(
+        "row",
+        "file",
+        "line",
+        pl.format("messages[{}].content", "pos").alias("path"),
+        pl.col("role").fill_null("unknown"),
+        pl.col("content").alias("text"),
+    )
+    indexed = frame.with_row_index("row")
+    bare = indexed.filter(~has_messages())
+    # A chat-shaped pair's chosen answer is its last assistant message, among the messages.
+    answer = {"role": pl.lit("assistant")}
+    fields = [
+        bare.select("row", "file", "line", path=pl.lit("text"), role=pl.lit("text"), text="text"),
+        bare.filter(pl.col("chosen").is_not_null()).select(
+            "row", "file", "line", path=pl.lit("chosen"), **answer, text="chosen"
+        ),
+        indexed.filter(pl.col("rejected").is_not_null()).select(
+            "row", "file", "line", path=pl.lit("rejected"), **answer, text="rejected"
+        ),
+    ]
+    others = pl.concat(fields).filter(pl.col("text").str.contains(pattern))
+    return messages, others
 
 
 def call_path(pos: int, call: int, field: str) -> str:

@@ -16,6 +16,7 @@ from checks.common import (
     QualityOptions,
     RowShareCheck,
     clip,
+    content_texts,
     counted,
     has_messages,
     is_blank,
@@ -306,30 +307,8 @@ def placeholders(text: str) -> list[str]:
 
 def texts_to_scan(frame: pl.DataFrame) -> pl.DataFrame:
     """Every content field as (row, file, line, path, text), prefiltered by a cheap regex."""
-    might_hold = pl.col("text").str.contains(PREFILTER)
-    messages = message_table(
-        frame, "content", where=lambda m: m("content").str.contains(PREFILTER)
-    ).select(
-        "row",
-        "file",
-        "line",
-        pl.format("messages[{}].content", "pos").alias("path"),
-        pl.col("content").alias("text"),
-    )
-    indexed = frame.with_row_index("row")
-    bare = indexed.filter(~has_messages())
-    # A chat-shaped pair's chosen answer is its last assistant message, scanned above.
-    fields = [
-        bare.select("row", "file", "line", path=pl.lit("text"), text="text"),
-        bare.filter(pl.col("chosen").is_not_null()).select(
-            "row", "file", "line", path=pl.lit("chosen"), text="chosen"
-        ),
-        indexed.filter(pl.col("rejected").is_not_null()).select(
-            "row", "file", "line", path=pl.lit("rejected"), text="rejected"
-        ),
-    ]
-    others = pl.concat(fields).filter(might_hold)
-    return pl.concat([messages, others]).sort("row", maintain_order=True)
+    messages, others = content_texts(frame, PREFILTER)
+    return pl.concat([messages, others]).drop("role").sort("row", maintain_order=True)
 
 
 class TemplatePlaceholder(RowShareCheck):

@@ -28,7 +28,7 @@ from auditor.sensitive import (
 )
 from auditor.sensitive.credentials import SecretKind
 from auditor.sensitive.pii import PiiKind
-from checks.common import RowShareCheck, ShareOptions, counted, has_messages, message_table
+from checks.common import RowShareCheck, ShareOptions, content_texts, counted, tool_call_table
 
 #: Roles reported as metrics (`in_user` …): rows with a finding in that role.
 ROLES = ("system", "user", "assistant", "tool", "text")
@@ -41,45 +41,19 @@ def texts_to_scan(frame: pl.DataFrame, pattern: str) -> pl.DataFrame:
     preference pair's answers; only texts the cheap `pattern` matches are kept (the
     filter runs in polars, before any row is exploded).
     """
-    hit = pl.col("text").str.contains(pattern)
-    messages = message_table(
-        frame, "role", "content", where=lambda m: m("content").str.contains(pattern)
+    messages, others = content_texts(frame, pattern)
+    arguments = pl.element().struct.field("arguments").str.contains(pattern)
+    calls = tool_call_table(
+        frame, where=lambda m: m("tool_calls").list.eval(arguments).list.any()
     ).select(
         "row",
         "file",
         "line",
-        pl.format("messages[{}].content", "pos").alias("path"),
-        pl.col("role").fill_null("unknown"),
-        pl.col("content").alias("text"),
+        pl.format("messages[{}].tool_calls[{}].arguments", "pos", "call").alias("path"),
+        pl.lit("assistant").alias("role"),
+        pl.col("arguments").alias("text"),
     )
     indexed = frame.with_row_index("row")
-    with_calls = indexed.filter(
-        pl.col("messages")
-        .list.eval(
-            pl.element()
-            .struct.field("tool_calls")
-            .list.eval(pl.element().struct.field("arguments").str.contains(pattern))
-            .list.any()
-        )
-        .list.any()
-    )
-    calls = (
-        with_calls.select("row", "file", "line", "messages")
-        .explode("messages")
-        .with_columns(pos=pl.int_range(pl.len()).over("row"))
-        .select("row", "file", "line", "pos", pl.col("messages").struct.field("tool_calls"))
-        .explode("tool_calls")
-        .filter(pl.col("tool_calls").is_not_null())
-        .with_columns(call=pl.int_range(pl.len()).over("row", "pos"))
-        .select(
-            "row",
-            "file",
-            "line",
-            pl.format("messages[{}].tool_calls[{}].arguments", "pos", "call").alias("path"),
-            pl.lit("assistant").alias("role"),
-            pl.col("tool_calls").struct.field("arguments").alias("text"),
-        )
-    )
     tools = (
         indexed.filter(pl.col("tools").list.eval(pl.element().str.contains(pattern)).list.any())
         .select("row", "file", "line", "tools")
@@ -94,26 +68,9 @@ def texts_to_scan(frame: pl.DataFrame, pattern: str) -> pl.DataFrame:
             pl.col("tools").alias("text"),
         )
     )
-    bare = indexed.filter(~has_messages())
-    # A chat-shaped pair's chosen answer is its last assistant message, scanned above.
-    fields = [
-        bare.select("row", "file", "line", path=pl.lit("text"), role=pl.lit("text"), text="text"),
-        bare.filter(pl.col("chosen").is_not_null()).select(
-            "row", "file", "line", path=pl.lit("chosen"), role=pl.lit("assistant"), text="chosen"
-        ),
-        indexed.filter(pl.col("rejected").is_not_null()).select(
-            "row",
-            "file",
-            "line",
-            path=pl.lit("rejected"),
-            role=pl.lit("assistant"),
-            text="rejected",
-        ),
-    ]
-    others = pl.concat(fields).filter(hit)
     return (
         pl.concat([messages, calls, tools, others], how="vertical_relaxed")
-        .filter(pl.col("text").is_not_null() & hit)
+        .filter(pl.col("text").str.contains(pattern))
         .sort("row", maintain_order=True)
     )
 
