@@ -20,6 +20,7 @@ from auditor.sensitive.spans import (
     SPAN_SCHEMA,
     DetectOptions,
     Detector,
+    combined_prefilter,
     mask,
     masked_excerpt,
     placeholder,
@@ -93,8 +94,7 @@ def find_spans_on(
 
 def prefilter(options: DetectOptions) -> str | None:
     """One Rust regex every text holding a span of `options.kinds` matches; None: no kinds."""
-    chosen = [d.prefilter for d in all_detectors() if d.kind in options.kinds]
-    return "|".join(f"(?:{p})" for p in chosen) or None
+    return combined_prefilter([d for d in all_detectors() if d.kind in options.kinds]) or None
 
 
 def mask_texts(texts: list[str], options: DetectOptions | None = None) -> list[str]:

@@ -73,6 +73,11 @@ SPAN_SCHEMA = {
 }
 
 
+def combined_prefilter(detectors: Sequence[Detector]) -> str:
+    """One Rust regex that every text holding a span of `detectors` matches."""
+    return "|".join(f"(?:{d.prefilter})" for d in detectors)
+
+
 def find_spans(
     texts: pl.Series | Sequence[str | None],
     options: DetectOptions,
@@ -91,8 +96,7 @@ def find_spans(
         return pl.DataFrame(schema=SPAN_SCHEMA)
     # One combined pass shortlists the texts; each detector's own prefilter then runs on
     # the shortlist only (most texts hold nothing and are read once, in Rust).
-    combined = "|".join(f"(?:{d.prefilter})" for d in chosen)
-    shortlist = frame.filter(pl.col("text").str.contains(combined))
+    shortlist = frame.filter(pl.col("text").str.contains(combined_prefilter(chosen)))
     if shortlist.is_empty():
         return pl.DataFrame(schema=SPAN_SCHEMA)
     flags = shortlist.select(
