@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +316,86 @@ def test_kind_lists_cover_every_detector() -> None:
     assert len(ALL_KINDS) == len(set(ALL_KINDS))
     assert PersonalData.Options().kinds == list(PII_KINDS)
     assert Secrets.Options().kinds == list(SECRET_KINDS)
+
+
+PHONE_SHAPES = [
+    "+1 415 555 2671",
+    "(415) 555-2671",
+    "415-555-2671",
+    "415.555.2671",
+    "4155552671",
+    "call me at 4155552671",
+    "order 4155552671 shipped",
+    "4155552671 ext. 204",
+    "4155552671 x12",
+    "4155552671;ext=9",
+    "4155552671      12#",
+    "（415）555-2671",
+    "＋1 415 555 2671",
+    "[415] 555 2671",
+    "tel: 020 7946 0958",
+    "4155552671 доб 12",
+    "4155552671 anexo 3",
+    "4155552671 int 77",
+    "mobile ٤١٥٥٥٥٢٦٧١",
+    "ref 12345678901 and 98765432101",
+    "415 - 555 - 2671",
+    "415 -- 555 -- 2671",
+]
+
+
+def phone_corpus(count: int, seed: int) -> list[str]:
+    """Seeded texts that mix phone-like digit runs with separators, leads, extensions,
+    context words and plain ids."""
+    rng = random.Random(seed)
+    pieces = [
+        *PHONE_SHAPES,
+        "id",
+        "ticket",
+        "ext",
+        "x",
+        "#",
+        "-",
+        " ",
+        "  ",
+        "(",
+        ")",
+        "+",
+        ".",
+        "/",
+        "phone",
+        "contact",
+        "Fax:",
+        "apples",
+        "in",
+        ",",
+        "~",
+        "ｘ",
+        "２",
+    ]
+    texts = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 6)):
+            if rng.random() < 0.5:
+                parts.append("".join(rng.choice("0123456789") for _ in range(rng.randint(1, 11))))
+            else:
+                parts.append(rng.choice(pieces))
+        texts.append(rng.choice(["", " ", "  "]).join(parts))
+    return [*PHONE_SHAPES, *texts]
+
+
+def test_the_phone_gate_skips_only_texts_the_matcher_accepts_nothing_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from auditor.sensitive import pii
+
+    options = DetectOptions(kinds=frozenset({"PHONE"}))
+    texts = phone_corpus(3000, seed=7)
+    gated = [list(pii.phone_hits(text, options)) for text in texts]
+    skipped = sum(not pii.PHONE_WORTH_MATCHING.search(text) for text in texts)
+    monkeypatch.setattr(pii, "PHONE_WORTH_MATCHING", re.compile(""))
+    ungated = [list(pii.phone_hits(text, options)) for text in texts]
+    assert gated == ungated
+    assert sum(map(bool, ungated)) > 300  # the corpus holds many accepted numbers
+    assert skipped > 300  # and many texts the matcher is spared

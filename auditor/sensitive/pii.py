@@ -184,7 +184,23 @@ PHONE_CONTEXT = re.compile(
 )
 
 
+#: What a text must hold for phone_hits to accept anything in it, so that the (slow,
+#: pure-Python) matcher is skipped for texts whose only digit runs are bare ids. A match
+#: libphonenumber finds is a lead (`(`, `[`, `+`, full-width forms), digit blocks with
+#: at most 4 punctuation characters between them, then maybe an extension (`ext.`, `x`,
+#: `#`, `доб`, `anexo`, `int`, `;ext=`). One that is not all digits therefore holds a
+#: lead, two digits at most 4 characters apart, or a digit before an extension's first
+#: letter; one that is all digits is accepted only after a PHONE_CONTEXT word.
+PHONE_WORTH_MATCHING = re.compile(
+    r"[(\[\uFF08\uFF3B+\uFF0B]|\d\D{1,4}\d|\d[\s,]*[;ex\uFF45\uFF58\u0434a#\uFF03~\uFF5Ei\uFF49]|"
+    + PHONE_CONTEXT.pattern,
+    re.I,
+)
+
+
 def phone_hits(text: str, options: DetectOptions) -> Iterator[Hit]:
+    if not PHONE_WORTH_MATCHING.search(text):
+        return
     matcher = phonenumbers.PhoneNumberMatcher(
         text, options.phone_region, leniency=phonenumbers.Leniency.VALID
     )
