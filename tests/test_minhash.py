@@ -234,3 +234,27 @@ def test_bands_match_datasketch(threshold: float, weight: float) -> None:
 
     params = MinHashParams(threshold=threshold, false_negative_weight=weight)
     assert params.bands() == _optimal_param(threshold, 128, 1 - weight, weight)
+
+
+def stable_bucket_pairs(keys: np.ndarray, ids: np.ndarray, max_bucket: int) -> np.ndarray:
+    """The reference: every key sorted stably, members paired with their next max_bucket."""
+    order = np.argsort(keys, kind="stable")
+    k, members = keys[order], ids[order]
+    found = []
+    for d in range(1, max_bucket + 1):
+        same = k[d:] == k[:-d]
+        found.append(np.stack([members[:-d][same], members[d:][same]], axis=1))
+    return np.concatenate(found)
+
+
+@pytest.mark.parametrize("distinct", [3, 40, 5_000])
+def test_bucket_pairs_equal_a_stable_sort_of_every_key(distinct: int) -> None:
+    from auditor.minhash import _bucket_pairs
+
+    rng = np.random.default_rng(distinct)
+    keys = rng.integers(0, distinct, size=6_000).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    ids = np.sort(rng.choice(50_000, size=6_000, replace=False)).astype(np.int64)
+    got = _bucket_pairs(keys, ids, max_bucket=8)
+    want = stable_bucket_pairs(keys, ids, max_bucket=8)
+    assert len(want) > 0
+    assert np.array_equal(got, want)
