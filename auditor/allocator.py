@@ -1,7 +1,8 @@
 """The command line asks polars' allocator to hand freed memory back to the system at once.
 
-polars allocates through its bundled jemalloc, which keeps freed pages for about ten
-seconds before returning them; numpy arrays and Python strings come from the C library's
+polars allocates through its bundled jemalloc, which it sets to keep freed pages for
+half a second to a second before returning them (polars/__init__.py; our setting is
+appended to its own and wins); numpy arrays and Python strings come from the C library's
 malloc, which cannot reuse those pages. An audit alternates between the two (polars
 frames, then numpy signatures and Python rows), so its peak memory held both
 allocators' high-water marks. Returning pages at once cut the non-neural audit of 100k

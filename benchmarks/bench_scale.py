@@ -56,6 +56,10 @@ raised the peak; shared artifacts are charged to the first check that uses them.
 on a shared machine it says how busy it was; this benchmark's previous child counts in
 it (up to ~2 on two cores).
 
+Children run with polars' allocator set as the `ftaudit` command sets it (freed pages
+returned at once, auditor.allocator); `--polars-allocator polars` keeps polars' own
+defaults instead, as in a program that imports ftaudit.
+
 Results go to benchmarks/results/scale.json (one key per scenario, so scenarios run
 separately add up); the markdown tables are printed.
 """
@@ -332,6 +336,21 @@ class BenchError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
+#: The environment of every child: with `--polars-allocator ftaudit` (the default) polars'
+#: jemalloc returns freed pages at once, as the `ftaudit` command sets it
+#: (auditor.allocator); `polars` leaves polars' own defaults.
+CHILD_ENV: dict[str, str] = dict(os.environ)
+
+
+def child_env(allocator: str) -> dict[str, str]:
+    from auditor.allocator import HAND_BACK_AT_ONCE, JEMALLOC_CONF
+
+    env = {k: v for k, v in os.environ.items() if k != JEMALLOC_CONF}
+    if allocator == "ftaudit":
+        env[JEMALLOC_CONF] = HAND_BACK_AT_ONCE
+    return env
+
+
 def run_child(kind: str, path: Path, rows: int = 0, timeout: float = 3600) -> dict[str, Any]:
     """One measurement in a fresh process; a failure (crash, OOM kill, timeout) is recorded."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(path)]
@@ -339,7 +358,9 @@ def run_child(kind: str, path: Path, rows: int = 0, timeout: float = 3600) -> di
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=CHILD_ENV
+        )
     except subprocess.TimeoutExpired:
         return {
             "failed": f"timed out after {timeout:.0f} s",
@@ -863,6 +884,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20240601, help="generate.py's seed")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per child run")
     parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="JSON results file")
+    parser.add_argument(
+        "--polars-allocator",
+        choices=("ftaudit", "polars"),
+        default="ftaudit",
+        help="ftaudit: freed pages returned at once, as the ftaudit command sets it "
+        "(auditor.allocator); polars: polars' own defaults, as a program importing ftaudit",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-rows", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("path", nargs="?", type=Path, help=argparse.SUPPRESS)
@@ -878,15 +906,23 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not names or args.repeat < 1:
         print(f"error: scenarios from {', '.join(SCENARIOS)}; --repeat ≥ 1", file=sys.stderr)
         return 2
+    CHILD_ENV.clear()
+    CHILD_ENV.update(child_env(args.polars_allocator))
     machine, text = header()
-    print(text + "\n")
+    print(text + f"\npolars allocator: {args.polars_allocator}\n")
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
     runners = {"audit100k": scenario_audit100k, "dup": scenario_dup, "scale": scenario_scale}
     for name in names:
         started = datetime.now(UTC).isoformat(timespec="seconds")
         result, table = runners[name](args)
         print(f"## {name} (started {started})\n\n{table}\n", flush=True)
-        previous[name] = {"machine": machine, "started": started, "repeat": args.repeat, **result}
+        previous[name] = {
+            "machine": machine,
+            "started": started,
+            "repeat": args.repeat,
+            "polars_allocator": args.polars_allocator,
+            **result,
+        }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(previous, indent=2) + "\n")
     print(f"wrote {args.out}")
