@@ -382,10 +382,13 @@ class FingerprintIndex:
         return HashSet(self.table.filter(wanted).get_column("hash").to_numpy())
 
     def hits(
-        self, texts: pl.Series, batch_texts: int = 8192, engine: BatchEngine = LOCAL
+        self, texts: pl.Series, batch_texts: int = 4096, engine: BatchEngine = LOCAL
     ) -> pl.DataFrame:
         """Per text (its index in `texts`) and benchmark: the longest run of shared words
         (start word, span in words) and the benchmark rows it shares n-grams with.
+
+        Batches of 4,096 texts: on 100k chat rows FT507 raised the audit's peak by ~160 MB
+        against ~230 MB at 8,192 (two batches in flight), in the same time.
 
         Each batch of texts is matched on its own (on `engine`); a text's runs depend on
         that text alone, so the batches' results only need their offsets back.
