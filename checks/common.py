@@ -144,10 +144,18 @@ def counted(counts: Mapping[str, int], top: int = 5) -> str:
     return shown + (f", +{len(ranked) - top} more" if len(ranked) > top else "")
 
 
+#: A text of nothing but INVISIBLE characters (or nothing at all).
+_BLANK = "^[" + "".join(f"\\x{{{ord(c):X}}}" for c in INVISIBLE) + "]*$"
+
+
 def is_blank(column: str | pl.Expr) -> pl.Expr:
-    """Null, empty, or only whitespace and invisible characters."""
+    """Null, empty, or only whitespace and invisible characters.
+
+    A match, not a strip: stripping copied every text first (1M chat rows: ~0.5 GB more
+    at the audit's peak, for a yes or no).
+    """
     expr = pl.col(column) if isinstance(column, str) else column
-    return expr.fill_null("").str.strip_chars(INVISIBLE).str.len_bytes() == 0
+    return expr.fill_null("").str.contains(_BLANK)
 
 
 def has_messages() -> pl.Expr:

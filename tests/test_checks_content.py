@@ -6,12 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.check import Status
 from auditor.config import AuditConfig
 from auditor.context import AuditContext
 from auditor.dataset import load_dataset
+from checks.common import INVISIBLE, is_blank
 from checks.content import (
     PLACEHOLDER_PATTERNS,
     EmptyContent,
@@ -218,3 +222,11 @@ def test_placeholders_in_plain_text_and_pairs(tmp_path: Path) -> None:
         (3, "rejected"),
     ]
     assert metric(result, "affected_rows") == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(INVISIBLE + "a.é")))))
+def test_is_blank_is_a_strip_of_the_invisible_characters(values: list[str | None]) -> None:
+    frame = pl.DataFrame({"c": values}, schema={"c": pl.String})
+    got = frame.select(is_blank("c")).to_series().to_list()
+    assert got == [(v or "").strip(INVISIBLE) == "" for v in values]
