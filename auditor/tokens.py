@@ -221,9 +221,10 @@ def _counted(
     rows: npt.NDArray[np.int64] | None = None,
 ) -> IntArray:
     """Token counts of `texts` (at `rows`), batch by batch on `engine`. In this process
-    the batches run one after another: tiktoken keeps the GIL, and a Hugging Face
-    tokenizer parallelizes inside each batch. Batches bound memory: a million rows'
-    texts as Python strings at once would be gigabytes."""
+    tiktoken batches are shared with worker processes when there is enough text (threads
+    gain nothing from tiktoken), and a Hugging Face tokenizer parallelizes inside each
+    batch. Batches bound memory: a million rows' texts as Python strings at once would be
+    gigabytes."""
     if engine.in_process:
         workers = _worker_processes(tokenizer, texts, rows)
         if workers:
