@@ -18,7 +18,7 @@ from typer.exceptions import TyperException
 
 from auditor.allocator import hand_back_freed_memory
 
-hand_back_freed_memory()  # before anything below loads polars
+hand_back_freed_memory(sys.argv[1:])  # before anything below loads polars
 
 from auditor.config import AuditConfig, Task  # noqa: E402
 

@@ -56,9 +56,10 @@ raised the peak; shared artifacts are charged to the first check that uses them.
 on a shared machine it says how busy it was; this benchmark's previous child counts in
 it (up to ~2 on two cores).
 
-Children run with polars' allocator set as the `ftaudit` command sets it (freed pages
-returned at once, auditor.allocator); `--polars-allocator polars` keeps polars' own
-defaults instead, as in a program that imports ftaudit.
+Children run with polars' allocator set as the `ftaudit` command sets it for their file
+(freed pages returned at once from 512 MB of input, auditor.allocator);
+`--polars-allocator polars` keeps polars' own defaults, `at-once` returns freed pages at
+once whatever the size.
 
 Results go to benchmarks/results/scale.json (one key per scenario, so scenarios run
 separately add up); the markdown tables are printed.
@@ -336,17 +337,18 @@ class BenchError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
-#: The environment of every child: with `--polars-allocator ftaudit` (the default) polars'
-#: jemalloc returns freed pages at once, as the `ftaudit` command sets it
-#: (auditor.allocator); `polars` leaves polars' own defaults.
-CHILD_ENV: dict[str, str] = dict(os.environ)
+#: How children set polars' allocator: "ftaudit" as the `ftaudit` command does for the
+#: file at hand (freed pages returned at once for large inputs, auditor.allocator),
+#: "polars" polars' own defaults, "at-once" freed pages returned at once whatever the size.
+ALLOCATOR = ["ftaudit"]
 
 
-def child_env(allocator: str) -> dict[str, str]:
-    from auditor.allocator import HAND_BACK_AT_ONCE, JEMALLOC_CONF
+def child_env(path: Path) -> dict[str, str]:
+    from auditor.allocator import HAND_BACK_AT_ONCE, JEMALLOC_CONF, LARGE_INPUT_BYTES
 
     env = {k: v for k, v in os.environ.items() if k != JEMALLOC_CONF}
-    if allocator == "ftaudit":
+    large = path.is_file() and path.stat().st_size >= LARGE_INPUT_BYTES
+    if ALLOCATOR[0] == "at-once" or (ALLOCATOR[0] == "ftaudit" and large):
         env[JEMALLOC_CONF] = HAND_BACK_AT_ONCE
     return env
 
@@ -359,7 +361,7 @@ def run_child(kind: str, path: Path, rows: int = 0, timeout: float = 3600) -> di
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=CHILD_ENV
+            command, capture_output=True, text=True, timeout=timeout, env=child_env(path)
         )
     except subprocess.TimeoutExpired:
         return {
@@ -886,10 +888,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="JSON results file")
     parser.add_argument(
         "--polars-allocator",
-        choices=("ftaudit", "polars"),
+        choices=("ftaudit", "polars", "at-once"),
         default="ftaudit",
-        help="ftaudit: freed pages returned at once, as the ftaudit command sets it "
-        "(auditor.allocator); polars: polars' own defaults, as a program importing ftaudit",
+        help="ftaudit: as the ftaudit command sets it for the file (freed pages returned at "
+        "once from 512 MB of input, auditor.allocator); polars: polars' own defaults; "
+        "at-once: freed pages returned at once whatever the size",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-rows", type=int, default=0, help=argparse.SUPPRESS)
@@ -906,8 +909,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not names or args.repeat < 1:
         print(f"error: scenarios from {', '.join(SCENARIOS)}; --repeat ≥ 1", file=sys.stderr)
         return 2
-    CHILD_ENV.clear()
-    CHILD_ENV.update(child_env(args.polars_allocator))
+    ALLOCATOR[0] = args.polars_allocator
     machine, text = header()
     print(text + f"\npolars allocator: {args.polars_allocator}\n")
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
