@@ -46,13 +46,18 @@ def input_bytes(arguments: Sequence[str]) -> int:
     return total
 
 
+def large_input(arguments: Sequence[str]) -> bool:
+    """Whether the inputs named in `arguments` add up to LARGE_INPUT_BYTES."""
+    return input_bytes(arguments) >= LARGE_INPUT_BYTES
+
+
 def hand_back_freed_memory(arguments: Sequence[str]) -> bool:
     """Set polars' allocator to return freed pages at once when the inputs named in
     `arguments` are large; False when they are not, when it is too late (polars is
     already loaded) or when the user chose their own options."""
     if "polars" in sys.modules or JEMALLOC_CONF in os.environ:
         return False
-    if input_bytes(arguments) < LARGE_INPUT_BYTES:
+    if not large_input(arguments):
         return False
     os.environ[JEMALLOC_CONF] = HAND_BACK_AT_ONCE
     return True

@@ -146,7 +146,7 @@ def _normalized_view(
     if cache is None:
         starts = range(0, source.height, NORMALIZE_BATCH)
         raw_batches = (source.slice(s, NORMALIZE_BATCH).select(expr.alias(name)) for s in starts)
-        parts = [normalized_texts(batch.to_series()) for batch in raw_batches]
+        parts = [_normalized_batch(batch.to_series()) for batch in raw_batches]
         return (pl.concat(parts) if parts else pl.Series(name, [], pl.String)).to_frame()
     raw = source.select(expr.fill_null("").alias(name)).to_series()
     from auditor.artifact_cache import cached_per_text, namespace_name

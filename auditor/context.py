@@ -286,7 +286,7 @@ class AuditContext:
 
     def _embed(self) -> Embeddings:
         from auditor.embedding_cache import default_cache_path
-        from auditor.embeddings import EmbeddingsUnavailable, SentenceTransformerEmbedder
+        from auditor.embeddings import EmbeddingsUnavailable
         from auditor.semantic import embed_splits
 
         config = self.config
@@ -294,15 +294,10 @@ class AuditContext:
             raise EmbeddingsUnavailable(
                 "embeddings are turned off (`embed = false`, --no-embed or FTAUDIT_EMBED=0)"
             )
-        embedder = self.embedder()
-        if isinstance(embedder, SentenceTransformerEmbedder):
-            # No model here (the light core, a wrong path): say so before sampling rows,
-            # which a pre-commit hook would otherwise pay for on every commit (0.14 s).
-            embedder.location()
         return embed_splits(
             self.comparison,
             self.eval_comparison,
-            embedder,
+            self.embedder(),
             budget=None if config.embed_all else config.embed_budget,
             seed=config.embed_seed,
             cache_path=default_cache_path(config.cache_dir)

@@ -207,6 +207,10 @@ def embed_splits(
     from auditor.embedding_cache import CacheUnavailable, EmbeddingCache, cached_encode
 
     started = time.perf_counter()
+    # First, as it raises EmbeddingsUnavailable when there is no model here (the light
+    # core, a wrong path): before sampling rows, which a pre-commit hook would otherwise
+    # pay for on every commit (0.14 s).
+    dim = embedder.dimension
     plans = {"train": _plan(train, budget, seed), "eval": _plan(eval_, budget, seed)}
     wanted = list(
         dict.fromkeys(
@@ -217,7 +221,6 @@ def embed_splits(
             if text
         )
     )
-    dim = embedder.dimension
     cache = None
     if cache_path is not None:
         try:

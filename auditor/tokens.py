@@ -21,14 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from auditor.batch_engine import (
-    LOCAL,
-    BatchEngine,
-    batch_at,
-    batch_starts,
-    joined,
-    text_batches,
-)
+from auditor.batch_engine import LOCAL, BatchEngine, joined, text_batches
 from auditor.config import ConfigError
 
 if TYPE_CHECKING:
@@ -71,9 +64,12 @@ class Tokenizer(ABC):
     #: What identifies this tokenizer's counts in the artifact cache: the library version
     #: and the encoding (or the tokenizer file's content hash).
     cache_id: str
-    #: The tiktoken encoding a worker process can load to count in parallel
-    #: (auditor.token_worker); None for a tokenizer that parallelizes itself.
-    worker_encoding: str | None = None
+
+    @property
+    def worker_encoding(self) -> str | None:
+        """The tiktoken encoding a worker process can load to count in parallel
+        (auditor.token_worker); None for a tokenizer that parallelizes itself."""
+        return None
 
     @abstractmethod
     def count_batch(self, texts: Sequence[str]) -> IntArray:
@@ -97,10 +93,13 @@ class TiktokenTokenizer(Tokenizer):
         from auditor.artifact_cache import package_version
 
         self.encoding_name = encoding_name
-        self.worker_encoding = encoding_name
         self.name = name
         self.is_default = is_default
         self.cache_id = f"tiktoken-{package_version('tiktoken')}:{encoding_name}"
+
+    @property
+    def worker_encoding(self) -> str | None:
+        return self.encoding_name
 
     @cached_property
     def _encoding(self) -> tiktoken.Encoding:
@@ -259,13 +258,10 @@ def _counted_with_workers(
     from auditor.token_worker import counted_with_workers
 
     assert tokenizer.worker_encoding is not None
-    batches = (
-        (start, batch_at(texts, rows, start, _CHUNK_TEXTS).to_list())
-        for start in batch_starts(texts, rows, _CHUNK_TEXTS)
-    )
+    batches = ((start, chunk.to_list()) for start, chunk in text_batches(texts, rows, _CHUNK_TEXTS))
     done = counted_with_workers(tokenizer.worker_encoding, tokenizer.count_batch, batches, workers)
-    parts = [np.asarray(done[start], dtype=np.int64) for start in sorted(done)]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    parts = [(start, np.asarray(done[start], dtype=np.int64)) for start in sorted(done)]
+    return joined(parts, np.zeros(0, dtype=np.int64))
 
 
 def _count_distinct(

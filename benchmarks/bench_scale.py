@@ -337,23 +337,22 @@ class BenchError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
-#: How children set polars' allocator: "ftaudit" as the `ftaudit` command does for the
-#: file at hand (freed pages returned at once for large inputs, auditor.allocator),
-#: "polars" polars' own defaults, "at-once" freed pages returned at once whatever the size.
-ALLOCATOR = ["ftaudit"]
-
-
-def child_env(path: Path) -> dict[str, str]:
-    from auditor.allocator import HAND_BACK_AT_ONCE, JEMALLOC_CONF, LARGE_INPUT_BYTES
+def child_env(path: Path, allocator: str) -> dict[str, str]:
+    """A child's environment for polars' allocator: "ftaudit" as the `ftaudit` command
+    sets it for the file at hand (freed pages returned at once for large inputs,
+    auditor.allocator), "polars" polars' own defaults, "at-once" freed pages returned at
+    once whatever the size."""
+    from auditor.allocator import HAND_BACK_AT_ONCE, JEMALLOC_CONF, large_input
 
     env = {k: v for k, v in os.environ.items() if k != JEMALLOC_CONF}
-    large = path.is_file() and path.stat().st_size >= LARGE_INPUT_BYTES
-    if ALLOCATOR[0] == "at-once" or (ALLOCATOR[0] == "ftaudit" and large):
+    if allocator == "at-once" or (allocator == "ftaudit" and large_input([str(path)])):
         env[JEMALLOC_CONF] = HAND_BACK_AT_ONCE
     return env
 
 
-def run_child(kind: str, path: Path, rows: int = 0, timeout: float = 3600) -> dict[str, Any]:
+def run_child(
+    kind: str, path: Path, rows: int = 0, timeout: float = 3600, allocator: str = "ftaudit"
+) -> dict[str, Any]:
     """One measurement in a fresh process; a failure (crash, OOM kill, timeout) is recorded."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(path)]
     command += ["--child-rows", str(rows)]
@@ -361,7 +360,7 @@ def run_child(kind: str, path: Path, rows: int = 0, timeout: float = 3600) -> di
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=child_env(path)
+            command, capture_output=True, text=True, timeout=timeout, env=child_env(path, allocator)
         )
     except subprocess.TimeoutExpired:
         return {
@@ -542,7 +541,7 @@ def scenario_audit100k(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in routes}
     for round_ in range(1, args.repeat + 1):
         for kind in routes:
-            run = run_child(kind, path, timeout=args.timeout)
+            run = run_child(kind, path, timeout=args.timeout, allocator=args.polars_allocator)
             runs[kind].append(run)
             progress(f"round {round_}/{args.repeat} {kind}", run)
     base_s, base_rss = median_of(runs["json"], "seconds"), median_of(runs["json"], "peak_rss_mb")
@@ -632,7 +631,13 @@ def scenario_dup(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in routes}
     for round_ in range(1, args.repeat + 1):
         for kind, (_, _, n) in routes.items():
-            run = run_child(kind, path, rows=0 if n == rows else n, timeout=args.timeout)
+            run = run_child(
+                kind,
+                path,
+                rows=0 if n == rows else n,
+                timeout=args.timeout,
+                allocator=args.polars_allocator,
+            )
             runs[kind].append(run)
             progress(f"round {round_}/{args.repeat} {kind} ({n:,} rows)", run)
     scale = rows / b_rows
@@ -743,7 +748,9 @@ def scenario_scale(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         for n in sizes:
             warm_page_cache(files[n])
             for kind in ("json", "audit"):
-                run = run_child(kind, files[n], timeout=args.timeout)
+                run = run_child(
+                    kind, files[n], timeout=args.timeout, allocator=args.polars_allocator
+                )
                 runs[n, kind].append(run)
                 progress(f"round {round_}/{args.repeat} {kind} {rows_tag(n)}", run)
     lines = [
@@ -909,7 +916,6 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not names or args.repeat < 1:
         print(f"error: scenarios from {', '.join(SCENARIOS)}; --repeat ≥ 1", file=sys.stderr)
         return 2
-    ALLOCATOR[0] = args.polars_allocator
     machine, text = header()
     print(text + f"\npolars allocator: {args.polars_allocator}\n")
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
