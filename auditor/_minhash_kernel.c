@@ -8,6 +8,10 @@
  * wraps modulo 2^32 in C, exactly as numpy's uint32 does, so the values are identical
  * (tests/test_minhash_kernel.py compares the two routes).
  *
+ * Also the word split and stable word hash the shingles and n-grams start from
+ * (ftaudit_word_hashes), in one pass over the bytes instead of polars' replace, split and
+ * explode.
+ *
  * Why C: numpy runs the permutations as passes over a (num_perm, shingles) buffer, bound
  * by memory traffic; here each shingle's 128 products stay in vector registers. Linux x86
  * builds carry AVX-512, AVX2 and baseline clones of the loop, picked at load time for the
@@ -22,7 +26,7 @@
 #include <stdint.h>
 
 /* Bumped whenever the exported functions change: auditor/native.py ignores a stale build. */
-#define KERNEL_VERSION 1
+#define KERNEL_VERSION 2
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -80,9 +84,61 @@ void ftaudit_minhash_u16(const uint32_t *x, const int64_t *counts, int64_t n_doc
     }
 }
 
+/* Word separators of auditor/minhash.py's split: the space, \t \n \v \f \r and ASCII
+ * punctuation ([[:punct:]]). Every other byte, non-ASCII ones included, belongs to a word. */
+static const uint8_t SEPARATOR[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, ['!'] = 1,
+    ['"'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1,
+    [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, [':'] = 1,
+    [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1, ['@'] = 1, ['['] = 1,
+    ['\\'] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['{'] = 1, ['|'] = 1,
+    ['}'] = 1, ['~'] = 1,
+};
+
+static uint64_t mix64(uint64_t x) { /* splitmix64's finalizer, as auditor.minhash.mix64 */
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/* Every word of each text (texts[offsets[t] : offsets[t+1]], lower-cased UTF-8), hashed as
+ * auditor.benchmark_ngrams.stable_word_hashes does: mix64(P ^ length), with
+ * P = sum over the word's bytes of (byte + 1) * base^k modulo 2^64. Writes the hashes in
+ * order to `out` and each text's word count to `words`; returns the number of words, or -1
+ * when `capacity` is too small (a text of b bytes has at most (b + 1) / 2 words). */
+int64_t ftaudit_word_hashes(const uint8_t *data, const int64_t *offsets, int64_t n_texts,
+                            uint64_t base, uint64_t *out, int64_t capacity, int64_t *words) {
+    int64_t written = 0;
+    for (int64_t t = 0; t < n_texts; t++) {
+        int64_t count = 0;
+        int64_t i = offsets[t];
+        const int64_t end = offsets[t + 1];
+        while (i < end) {
+            while (i < end && SEPARATOR[data[i]]) i++;
+            if (i >= end) break;
+            uint64_t hash = 0, power = 1;
+            const int64_t start = i;
+            while (i < end && !SEPARATOR[data[i]]) {
+                hash += ((uint64_t)data[i] + 1u) * power;
+                power *= base;
+                i++;
+            }
+            if (written >= capacity) return -1;
+            out[written++] = mix64(hash ^ (uint64_t)(i - start));
+            count++;
+        }
+        words[t] = count;
+    }
+    return written;
+}
+
 static struct PyModuleDef kernel_module = {
-    PyModuleDef_HEAD_INIT, "_minhash_kernel",
-    "MinHash signing kernel, called through ctypes (auditor.native).", -1, NULL,
+    .m_base = PyModuleDef_HEAD_INIT,
+    .m_name = "_minhash_kernel",
+    .m_doc = "MinHash and word-hash kernels, called through ctypes (auditor.native).",
+    .m_size = -1,
 };
 
 PyMODINIT_FUNC PyInit__minhash_kernel(void) { return PyModule_Create(&kernel_module); }

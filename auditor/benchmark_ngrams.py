@@ -9,7 +9,7 @@ of its n-grams, each with the number of the first benchmark row that has it, and
 
 A stable hash. The fingerprints outlive library versions, so no word is hashed with
 polars' seeded hash (its values may change between polars versions). A word's hash is a
-polynomial hash of its UTF-8 bytes modulo 2**64 (auditor.ngrams.RollingHashes over
+polynomial hash of its UTF-8 bytes modulo 2**64 (auditor.word_hashes.RollingHashes over
 bytes), passed through the splitmix64 finalizer: it depends on the bytes and on nothing
 installed. Each distinct word of a batch is hashed once (a local categorical numbers
 them) and the hashes are gathered back. The n-gram hash is then RollingHashes' window hash
@@ -55,8 +55,8 @@ import orjson
 import polars as pl
 
 from auditor.batch_engine import LOCAL, BatchEngine, joined_frames
-from auditor.minhash import mix64
-from auditor.ngrams import HashSet, RollingHashes
+from auditor.ngrams import HashSet
+from auditor.word_hashes import RollingHashes, stable_hashes_once
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
@@ -94,20 +94,6 @@ class FingerprintError(Exception):
 # --- stable word and n-gram hashes ----------------------------------------------------------
 
 
-def stable_word_hashes(words: pl.Series) -> U64:
-    """A version-stable 64-bit hash of each word (a String Series of non-empty words)."""
-    if words.len() == 0:
-        return np.zeros(0, dtype=np.uint64)
-    lengths = words.str.len_bytes().to_numpy().astype(np.int64)
-    # One join and one encode for all the words, not one per word.
-    joined = words.str.join("").item().encode("utf-8")
-    data = np.frombuffer(joined, dtype=np.uint8).astype(np.uint64) + np.uint64(1)
-    rolling = RollingHashes(data, lengths)
-    polynomial = rolling.spans(rolling.starts, lengths)
-    # mix64 is MinHash's finalizer; the shipped fingerprints depend on it (a test pins it).
-    return mix64(polynomial ^ lengths.astype(np.uint64))
-
-
 def word_split(texts: pl.Series) -> tuple[pl.Series, I64]:
     """(flat words of every text in order, as written; words per text), split as the
     module says. Case is folded later, on the distinct words only (`stable_tokens`): no
@@ -126,17 +112,7 @@ def word_split(texts: pl.Series) -> tuple[pl.Series, I64]:
 def stable_tokens(texts: pl.Series) -> tuple[U64, I64]:
     """(flat stable hashes of the lower-cased words, words per text) of a String Series."""
     words, lengths = word_split(texts)
-    if words.len() == 0:
-        return np.zeros(0, dtype=np.uint64), lengths
-    # A local categorical numbers the distinct words: each is lower-cased and hashed once.
-    coded = words.cast(pl.Categorical(pl.Categories.random()))
-    codes = coded.to_physical().to_numpy().astype(np.int64)
-    distinct = coded.unique()
-    table = np.zeros(int(codes.max()) + 1, dtype=np.uint64)
-    table[distinct.to_physical().to_numpy().astype(np.int64)] = stable_word_hashes(
-        distinct.cast(pl.String).str.to_lowercase()
-    )
-    return table[codes], lengths
+    return stable_hashes_once(words, lower=True), lengths
 
 
 def words_of(text: str) -> list[str]:

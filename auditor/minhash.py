@@ -2,13 +2,16 @@
 
 Batch functions with no global state: texts (a polars Series or a sequence of str) in,
 numpy arrays out, identical for a fixed seed in any process. Nothing here calls Python's
-process-randomized `hash()`; tokens are hashed with polars' seeded hash (a fixed seed, so
-stable across processes; its values may change between polars versions, so a signature
-cache must key on the polars version too).
+process-randomized `hash()`. Words are hashed with ftaudit's own stable word hash (the one
+FT507's shipped fingerprints use: a polynomial over the word's bytes, mixed), so
+signatures depend on no library's hash function; polars still lower-cases the texts, and
+its seeded hash groups identical texts, so a signature cache keys on the polars version.
 
 Shingles. Words are the lower-cased text split at whitespace and ASCII punctuation; a
 shingle is `ngram` consecutive words, their token hashes combined into one hash with
-numpy arithmetic (kept to 32 bits). Texts of fewer than
+numpy arithmetic (kept to 32 bits). The compiled kernel (auditor.native) splits and hashes
+the words in one pass over the bytes; without it polars splits and numpy hashes, to the
+same values. Texts of fewer than
 `short_text_words` words use character `char_ngram`-grams instead, so "refund my order"
 vs "refund my orders" still compares by more than one or two shingles.
 
@@ -92,7 +95,8 @@ import numpy.typing as npt
 import polars as pl
 
 from auditor.batch_engine import LOCAL, BatchEngine, batch_at, batch_starts, joined, on_threads
-from auditor.native import minhash_kernel
+from auditor.native import minhash_kernel, word_hash_kernel
+from auditor.word_hashes import WORD_BASE, mix64, stable_hashes_once
 
 if TYPE_CHECKING:
     from auditor.artifact_cache import ArtifactCache
@@ -204,16 +208,6 @@ class NearDuplicateClusters:
 # --- hashing helpers ------------------------------------------------------------------------
 
 
-def mix64(x: U64) -> U64:
-    """splitmix64 finaliser: a fixed bijective mixing of uint64 values."""
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint64(30))
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x = x ^ (x >> np.uint64(27))
-        x = x * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
 def _as_series(texts: pl.Series | Sequence[str]) -> pl.Series:
     if isinstance(texts, pl.Series):
         return texts.cast(pl.String)
@@ -260,52 +254,49 @@ def _ngram_hashes(tokens: U64, lengths: I64, n: int) -> tuple[U64, I64]:
     return combined[starts_ngram], counts
 
 
-def _token_hashes(tokens: pl.Series) -> U64:
-    return tokens.hash(_TOKEN_SEED).to_numpy().astype(np.uint64, copy=False)
-
-
 #: Word separators other than the space; each run becomes one space, then texts are split
 #: at spaces (a class with the space in it matches every gap: 4x slower replacements).
 _SEPARATORS = r"[[:punct:]\t\n\r\f\v]+"
 
 
-@dataclass(frozen=True)
-class _Split:
-    """Lower-cased texts split at separators into pieces, empty pieces included."""
-
-    #: The lower-cased texts.
-    texts: pl.Series
-    #: Every text's pieces, in order; empty ones (at a text's ends, or where a space meets
-    #: a separator) included.
-    pieces: pl.Series
-    #: Pieces per text (at least 1: split("") is [""]).
-    per_text: I64
-    #: Which pieces are words (non-empty).
-    is_word: npt.NDArray[np.bool_]
-    #: Words per text.
-    words: I64
+def _lowered(texts: pl.Series | Sequence[str]) -> pl.Series:
+    return _as_series(texts).fill_null("").str.to_lowercase()
 
 
-def _split_words(texts: pl.Series | Sequence[str]) -> _Split:
-    """The split `word_tokens` and `shingle_groups` share.
-
-    Empty pieces are hashed with the words and dropped as hashes, and words are counted
-    per text with one reduceat, instead of filtering the strings and counting through a
-    row number per piece: `shingle_groups` on 100k chat texts 1.03 s against 1.27 s (CPU
-    time, medians of 3, with `_ngram_hashes`' slices).
-    """
-    series = _as_series(texts).fill_null("").str.to_lowercase()
-    split = series.str.replace_all(_SEPARATORS, " ").str.split(" ")
+def _split_words(lowered: pl.Series) -> tuple[pl.Series, I64]:
+    """(every word of the lower-cased texts, in order; words per text), split with polars:
+    the route of `_word_hashes` when the compiled kernel is not there."""
+    split = lowered.str.replace_all(_SEPARATORS, " ").str.split(" ")
     per_text = split.list.len().to_numpy().astype(np.int64)
     pieces = split.explode()
     if len(pieces) != per_text.sum():  # explode made a null row of an empty list
         per_text = np.maximum(per_text, 1)
     is_word = pieces.str.len_bytes().fill_null(0).to_numpy() > 0
-    if len(series) == 0:
-        return _Split(series, pieces, per_text, is_word, np.zeros(0, dtype=np.int64))
+    if len(lowered) == 0:
+        return pieces, np.zeros(0, dtype=np.int64)
     # Every text has at least one piece, so the starts increase (reduceat needs that).
     words = np.add.reduceat(is_word, np.cumsum(per_text) - per_text, dtype=np.int64)
-    return _Split(series, pieces, per_text, is_word, words)
+    return pieces.filter(pl.Series(is_word)), words
+
+
+def _word_hashes(lowered: pl.Series) -> tuple[U64, I64]:
+    """(flat 64-bit hashes of every word of the lower-cased texts, words per text).
+
+    A word is a maximal run of bytes other than whitespace and ASCII punctuation; its hash
+    is the stable word hash of auditor.benchmark_ngrams (`stable_word_hashes`: a
+    polynomial over its bytes, mixed), so signatures depend on no library's hash. The
+    compiled kernel splits and hashes in one pass over the bytes (auditor.native); without
+    it polars splits and numpy hashes each distinct word once, to the same values.
+    """
+    kernel = word_hash_kernel()
+    if kernel is None:
+        words, counts = _split_words(lowered)
+        return stable_hashes_once(words), counts
+    lengths = lowered.str.len_bytes().to_numpy()
+    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = lowered.str.join("").item().encode("utf-8") if lengths.size else b""
+    return kernel(data, offsets, int(WORD_BASE))
 
 
 def word_tokens(texts: pl.Series | Sequence[str]) -> tuple[U64, I64]:
@@ -314,8 +305,7 @@ def word_tokens(texts: pl.Series | Sequence[str]) -> tuple[U64, I64]:
     The same split as `shingle_groups` (lower case, whitespace and ASCII punctuation), for
     the n-gram contamination check (auditor.leakage).
     """
-    split = _split_words(texts)
-    return _token_hashes(split.pieces)[split.is_word], split.words
+    return _word_hashes(_lowered(texts))
 
 
 def shingle_groups(
@@ -328,28 +318,26 @@ def shingle_groups(
     separate groups, each in row order. A text's shingles may repeat: the minimum over a
     multiset is the one over its set.
     """
-    split = _split_words(texts)
-    lengths = split.words
+    lowered = _lowered(texts)
+    hashes, lengths = _word_hashes(lowered)
     short = lengths < params.short_text_words
     groups: list[tuple[I64, U64, I64]] = []
     if not short.all():
-        # Every piece hashed, the words of long texts kept: cheaper than filtering strings.
-        keep = split.is_word & np.repeat(~short, split.per_text) if short.any() else split.is_word
-        tokens = _token_hashes(split.pieces)[keep]
+        tokens = hashes[np.repeat(~short, lengths)] if short.any() else hashes
         long_rows = np.flatnonzero(~short)
         groups.append((long_rows, *_ngram_hashes(tokens, lengths[long_rows], params.ngram)))
     if short.any():
         # Characters only for the short texts: splitting every text costs more than the
         # rest of the pipeline.
         chars = (
-            split.texts.filter(pl.Series(short))
+            lowered.filter(pl.Series(short))
             .str.replace_all(r"\s+", " ")
             .str.strip_chars()
             .str.split("")
             .list.eval(pl.element().filter(pl.element() != ""))
         )
         char_lengths = chars.list.len().to_numpy().astype(np.int64)
-        tokens = _token_hashes(chars.explode().drop_nulls())
+        tokens = stable_hashes_once(chars.explode().drop_nulls())
         groups.append(
             (np.flatnonzero(short), *_ngram_hashes(tokens, char_lengths, params.char_ngram))
         )
@@ -692,7 +680,7 @@ def text_signatures(
 
     keys = as_keys(text_hash[first])
     settings = ",".join(str(v) for v in params.signature_settings())
-    name = namespace_name("minhash/2", settings=settings, polars=pl.__version__)
+    name = namespace_name("minhash/3", settings=settings, polars=pl.__version__)
     kind = "MinHash signatures"
     stored = cached_array(cache, kind, name, scope, keys, sign, np.uint16, params.num_perm)
     return TextSignatures(stored.astype(np.uint16, copy=False), first, inverse, nonempty)

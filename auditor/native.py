@@ -1,8 +1,10 @@
-"""The optional compiled MinHash kernel (auditor/_minhash_kernel.c), called through ctypes.
+"""The optional compiled kernels (auditor/_minhash_kernel.c), called through ctypes.
 
-setup.py builds it wherever a C compiler is at hand; where none is, or the build is stale
-or cannot be loaded, `minhash_kernel()` is None and auditor.minhash signs with numpy, which
-gives the same signatures, only slower. `FTAUDIT_NATIVE=0` turns the kernel off (to compare
+MinHash signing (`minhash_kernel`) and the word split and stable word hash that shingles
+and n-grams start from (`word_hash_kernel`). setup.py builds them wherever a C compiler is
+at hand; where none is, or the build is stale or cannot be loaded, both are None and
+auditor.minhash takes its numpy and polars routes, which give the same values, only
+slower. `FTAUDIT_NATIVE=0` turns the kernel off (to compare
 the routes, or to rule it out). ctypes releases the GIL during the call, so batches signed
 on a thread per core still run in parallel.
 """
@@ -19,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 #: The C file's KERNEL_VERSION this module calls; a build of another version is not used.
-KERNEL_VERSION = 1
+KERNEL_VERSION = 2
 #: Set to "0" to sign with numpy even where the kernel is built.
 NATIVE_ENV = "FTAUDIT_NATIVE"
 
@@ -27,15 +29,19 @@ U16 = npt.NDArray[np.uint16]
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 
+U64 = npt.NDArray[np.uint64]
+
 #: (out, shingles, counts, a, b): fills the rows of `out` whose document has shingles.
 SignInto = Callable[[U16, U32, I64, U32, U32], None]
+#: (UTF-8 bytes of the texts, offsets (n + 1), base) -> (flat word hashes, words per text).
+HashWords = Callable[[bytes, I64, int], tuple[U64, I64]]
 
 _POINTER = ctypes.c_void_p
 
 
 @cache
-def minhash_kernel() -> SignInto | None:
-    """The compiled signing function, or None where it is off, not built, or stale."""
+def _library() -> ctypes.CDLL | None:
+    """The built kernels, or None where they are off, not built, or of another version."""
     if os.environ.get(NATIVE_ENV, "1") == "0":
         return None
     spec = importlib.util.find_spec("auditor._minhash_kernel")
@@ -44,12 +50,26 @@ def minhash_kernel() -> SignInto | None:
     try:
         library = ctypes.CDLL(spec.origin)
         version = library.ftaudit_kernel_version
-        sign = library.ftaudit_minhash_u16
     except (OSError, AttributeError):
         return None
     version.restype = ctypes.c_int32
-    if version() != KERNEL_VERSION:
+    return library if version() == KERNEL_VERSION else None
+
+
+def clear() -> None:
+    """Look the kernels up again on next use (after FTAUDIT_NATIVE changes)."""
+    _library.cache_clear()
+    minhash_kernel.cache_clear()
+    word_hash_kernel.cache_clear()
+
+
+@cache
+def minhash_kernel() -> SignInto | None:
+    """The compiled signing function, or None where it is off, not built, or stale."""
+    library = _library()
+    if library is None:
         return None
+    sign = library.ftaudit_minhash_u16
     sign.restype = None
     sign.argtypes = [_POINTER, _POINTER, ctypes.c_int64, _POINTER, _POINTER, ctypes.c_int32]
     sign.argtypes += [_POINTER, _POINTER]
@@ -80,3 +100,38 @@ def minhash_kernel() -> SignInto | None:
         )
 
     return sign_into
+
+
+@cache
+def word_hash_kernel() -> HashWords | None:
+    """The compiled word split and hash, or None where it is off, not built, or stale."""
+    library = _library()
+    if library is None:
+        return None
+    hash_words = library.ftaudit_word_hashes
+    hash_words.restype = ctypes.c_int64
+    hash_words.argtypes = [ctypes.c_char_p, _POINTER, ctypes.c_int64, ctypes.c_uint64]
+    hash_words.argtypes += [_POINTER, ctypes.c_int64, _POINTER]
+
+    def words_of(data: bytes, offsets: I64, base: int) -> tuple[U64, I64]:
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        n_texts = offsets.size - 1
+        if (
+            n_texts < 0
+            or offsets[0] != 0
+            or offsets[-1] != len(data)
+            or (np.diff(offsets) < 0).any()
+        ):
+            raise ValueError("offsets must rise from 0 to the length of the data")
+        # A word is a byte at least, and words are apart by a separator at least.
+        capacity = (len(data) + n_texts) // 2 + 1
+        out = np.empty(capacity, dtype=np.uint64)
+        words = np.zeros(n_texts, dtype=np.int64)
+        total = hash_words(
+            data, offsets.ctypes.data, n_texts, base, out.ctypes.data, capacity, words.ctypes.data
+        )
+        if total < 0:  # cannot happen with the capacity above; never read past `out`
+            raise RuntimeError("word hash buffer too small")
+        return out[:total].copy(), words
+
+    return words_of

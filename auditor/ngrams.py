@@ -31,13 +31,11 @@ import polars as pl
 from auditor.batch_engine import LOCAL, BatchEngine
 from auditor.comparison import ROLE_PREFIX, without_roles
 from auditor.minhash import distinct_texts, word_tokens
+from auditor.word_hashes import RollingHashes
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
-#: Odd, so it has an inverse modulo 2**64 and windows can be cut out of prefix sums.
-_BASE = np.uint64(0x100000001B3)
-_BASE_INVERSE = np.uint64(pow(int(_BASE), -1, 1 << 64))
 #: The eval sides n-grams come from, by their code in the `side` column.
 SIDES = ("prompt", "response")
 GRAM_SCHEMA = {
@@ -77,74 +75,9 @@ class NgramHits:
     pairs: pl.DataFrame
 
 
-class RollingHashes:
-    """Prefix sums of a batch's word hashes: any n-word window's hash in O(1).
-
-    h(window at i) = Σ_k t[i+k]·B^k = (P[i+n] − P[i])·B^(−i) modulo 2**64; windows never
-    cross from one text into the next. The word hashes are uniform 64-bit values, so
-    their weighted sum is too: no mixer is needed after it (measured: 0.6 s of 10 s).
-    """
-
-    def __init__(self, tokens: U64, lengths: I64) -> None:
-        self.lengths = lengths
-        self.starts = np.cumsum(lengths) - lengths
-        total = tokens.size
-        with np.errstate(over="ignore"):
-            self.prefix = np.zeros(total + 1, dtype=np.uint64)
-            np.cumsum(tokens * _powers(_BASE, total), out=self.prefix[1:])
-        self.inverse = _powers(_BASE_INVERSE, total + 1)
-
-    def windows(self, n: int) -> tuple[U64, I64, I64]:
-        """(hash, text, first word) of every n-word window."""
-        counts = np.maximum(self.lengths - (n - 1), 0)
-        total = int(counts.sum())
-        if total == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return np.zeros(0, dtype=np.uint64), empty, empty
-        doc = np.repeat(np.arange(len(self.lengths), dtype=np.int64), counts)
-        offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-        first = self.starts[doc] + offset
-        with np.errstate(over="ignore"):
-            window = (self.prefix[first + n] - self.prefix[first]) * self.inverse[first]
-        return window, doc, offset
-
-    def spans(self, first: I64, sizes: I64) -> U64:
-        """Hash of the `sizes[k]` tokens from flat position `first[k]` on (any lengths)."""
-        with np.errstate(over="ignore"):
-            return (self.prefix[first + sizes] - self.prefix[first]) * self.inverse[first]
-
-    def flat_windows(self, n: int) -> U64:
-        """Hash of the n-token window at every flat position that has n tokens after it,
-        windows that cross into the next text included: slices instead of gathers, for a
-        caller that looks up all of them and keeps only its hits' `locate` that fit."""
-        total = self.prefix.size - 1
-        if total < n:
-            return np.zeros(0, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            return (self.prefix[n:] - self.prefix[: total - n + 1]) * self.inverse[: total - n + 1]
-
-    def locate(self, flat: I64) -> tuple[I64, I64]:
-        """(text, word within it) of flat token positions."""
-        doc = np.searchsorted(self.starts, flat, side="right").astype(np.int64) - 1
-        return doc, flat - self.starts[doc]
-
-
 def window_hashes(tokens: U64, lengths: I64, n: int) -> tuple[U64, I64, I64]:
     """Hashes of every n-word window of each text: (hash, text, first word of the window)."""
     return RollingHashes(tokens, lengths).windows(n)
-
-
-def _powers(base: np.uint64, count: int) -> U64:
-    """base**0 … base**(count-1) modulo 2**64, by repeated doubling of a block."""
-    out = np.empty(max(count, 1), dtype=np.uint64)
-    out[0] = 1
-    filled = 1
-    with np.errstate(over="ignore"):
-        while filled < count:
-            take = min(filled, count - filled)
-            out[filled : filled + take] = out[:take] * np.uint64(pow(int(base), filled, 1 << 64))
-            filled += take
-    return out[:count]
 
 
 class HashSet:

@@ -59,7 +59,7 @@ from auditor.benchmark_ngrams import (  # noqa: E402
 from auditor.config import AuditConfig  # noqa: E402
 from auditor.context import AuditContext  # noqa: E402
 from auditor.dataset import Dataset, load_dataset  # noqa: E402
-from auditor.ngrams import RollingHashes  # noqa: E402
+from auditor.word_hashes import RollingHashes  # noqa: E402
 from checks.benchmark_contamination import BenchmarkContamination  # noqa: E402
 
 DEFAULT_TRAIN = ROOT / "benchmarks" / "data" / "leak_train_100k.jsonl"

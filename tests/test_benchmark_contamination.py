@@ -25,12 +25,12 @@ from auditor.benchmark_ngrams import (
     shipped_manifest,
     span_text,
     stable_tokens,
-    stable_word_hashes,
     text_ngrams,
 )
 from auditor.check import Status
 from auditor.config import ConfigError, load_config
 from auditor.report import Report
+from auditor.word_hashes import stable_word_hashes
 from tests.fixtures.make_benchmark_fixtures import (
     EDITS,
     chat,

@@ -1,4 +1,4 @@
-"""auditor.native: the compiled MinHash kernel signs exactly as the numpy route does."""
+"""auditor.native: the compiled kernels give exactly what the numpy and polars routes give."""
 
 from __future__ import annotations
 
@@ -8,19 +8,43 @@ import sys
 from collections.abc import Iterator
 
 import numpy as np
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor import minhash, native
-from auditor.minhash import EMPTY, MinHashParams, signatures, signatures_from_shingles
+from auditor.minhash import (
+    EMPTY,
+    MinHashParams,
+    shingle_groups,
+    signatures,
+    signatures_from_shingles,
+    word_tokens,
+)
+from auditor.word_hashes import stable_hashes_once, stable_word_hashes
 from tests.test_minhash import vocabulary, zipf_text
+
+#: Separators, their neighbours in ASCII, NUL, whitespace beyond ASCII, case, scripts.
+PIECES = [
+    *" \t\n\v\f\r!/:@[`{~09AZaz\x00\x08\x0e\x7f\u00a0\u2028",
+    "word",
+    "İstanbul",
+    "ΣΑΣ",
+    "ß",
+    "🙂",
+    "naïve",
+    "--",
+    "...",
+]
 
 
 @pytest.fixture(autouse=True)
 def fresh_kernel_lookup() -> Iterator[None]:
     """Every test looks the kernel up anew, and leaves no cached answer behind."""
-    native.minhash_kernel.cache_clear()
+    native.clear()
     yield
-    native.minhash_kernel.cache_clear()
+    native.clear()
 
 
 def numpy_signatures(hashes: np.ndarray, counts: np.ndarray, params: MinHashParams) -> np.ndarray:
@@ -60,7 +84,7 @@ def test_signatures_of_texts_equal_the_numpy_route(monkeypatch: pytest.MonkeyPat
     assert native.minhash_kernel() is None
     by_numpy = signatures(texts)
     monkeypatch.delenv(native.NATIVE_ENV)
-    native.minhash_kernel.cache_clear()
+    native.clear()
     assert native.minhash_kernel() is not None
     assert np.array_equal(signatures(texts), by_numpy)
 
@@ -85,11 +109,12 @@ def test_numpy_route_in_another_process_gives_the_same_signatures() -> None:
 def test_a_missing_or_stale_build_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(native, "KERNEL_VERSION", native.KERNEL_VERSION + 1)
     assert native.minhash_kernel() is None
-    native.minhash_kernel.cache_clear()
+    assert native.word_hash_kernel() is None
+    native.clear()
     monkeypatch.undo()
     monkeypatch.setattr(native.importlib.util, "find_spec", lambda name: None)
     assert native.minhash_kernel() is None
-    native.minhash_kernel.cache_clear()
+    native.clear()
     monkeypatch.undo()
     assert native.minhash_kernel() is not None
     # With no kernel, signatures_from_shingles takes the numpy route.
@@ -113,3 +138,59 @@ def test_kernel_refuses_mismatched_arrays() -> None:
         sign(out, np.zeros(3, np.uint32), np.array([3], np.int64), a, a)
     with pytest.raises(ValueError, match="uint16"):
         sign(out.astype(np.uint32), np.zeros(3, np.uint32), np.array([1, 2], np.int64), a, a)
+
+
+def fallback_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The polars split and numpy stable hash: the route without the kernel."""
+    words, counts = minhash._split_words(minhash._lowered(texts))
+    return stable_hashes_once(words), counts
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=12).map("".join), max_size=20))
+def test_word_hash_kernel_equals_the_polars_split(texts: list[str]) -> None:
+    assert native.word_hash_kernel() is not None
+    kernel = minhash._word_hashes(minhash._lowered(texts))
+    fallback = fallback_words(texts)
+    assert np.array_equal(kernel[0], fallback[0])
+    assert np.array_equal(kernel[1], fallback[1])
+
+
+def test_word_hashes_are_the_stable_word_hash() -> None:
+    hashes, counts = word_tokens(["Refund, my ORDER!", "", "naïve\tcafé"])
+    expected = stable_word_hashes(pl.Series(["refund", "my", "order", "naïve", "café"]))
+    assert counts.tolist() == [3, 0, 2]
+    assert np.array_equal(hashes, expected)
+
+
+def test_shingles_and_word_tokens_are_the_same_without_the_kernel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(11)
+    vocab = vocabulary(rng, 300)
+    texts = [" ".join(zipf_text(rng, vocab, int(rng.integers(0, 40)))) for _ in range(500)]
+    texts += ["hi", "a b", "", "Short text."]
+    params = MinHashParams()
+    with_kernel = shingle_groups(texts, params), word_tokens(texts)
+    monkeypatch.setenv(native.NATIVE_ENV, "0")
+    native.clear()
+    assert native.word_hash_kernel() is None
+    without = shingle_groups(texts, params), word_tokens(texts)
+    for (rows, hashes, counts), (rows2, hashes2, counts2) in zip(
+        with_kernel[0], without[0], strict=True
+    ):
+        assert np.array_equal(rows, rows2)
+        assert np.array_equal(hashes, hashes2)
+        assert np.array_equal(counts, counts2)
+    assert all(np.array_equal(a, b) for a, b in zip(with_kernel[1], without[1], strict=True))
+
+
+def test_word_hash_kernel_refuses_offsets_that_do_not_fit() -> None:
+    words_of = native.word_hash_kernel()
+    assert words_of is not None
+    with pytest.raises(ValueError, match="offsets"):
+        words_of(b"abc def", np.array([0, 3], np.int64), 31)
+    with pytest.raises(ValueError, match="offsets"):
+        words_of(b"abc", np.array([0, 2, 1, 3], np.int64), 31)
+    hashes, counts = words_of(b"", np.array([0], np.int64), 31)
+    assert hashes.size == 0 and counts.size == 0
