@@ -10,7 +10,7 @@
  *
  * Also the word split and stable word hash the shingles and n-grams start from
  * (ftaudit_word_hashes), in one pass over the bytes instead of polars' replace, split and
- * explode.
+ * explode, and the shingle hashes of word runs (ftaudit_ngram_hashes).
  *
  * Why C: numpy runs the permutations as passes over a (num_perm, shingles) buffer, bound
  * by memory traffic; here each shingle's 128 products stay in vector registers. Linux x86
@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 /* Bumped whenever the exported functions change: auditor/native.py ignores a stale build. */
-#define KERNEL_VERSION 2
+#define KERNEL_VERSION 3
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -132,6 +132,26 @@ int64_t ftaudit_word_hashes(const uint8_t *data, const int64_t *offsets, int64_t
         words[t] = count;
     }
     return written;
+}
+
+/* The shingle hashes of each document's run of word hashes, as auditor.minhash's numpy
+ * route computes them: for every window of n words inside a document, c = t[i], then
+ * c = mix64(c * K + t[i + k]) for k = 1 .. n - 1, kept to its low 32 bits. Windows are
+ * written in order (the caller sizes `out`); a document shorter than n gives none. */
+void ftaudit_ngram_hashes(const uint64_t *tokens, const int64_t *lengths, int64_t n_docs,
+                          int32_t n, uint64_t *out) {
+    int64_t at = 0, written = 0;
+    for (int64_t d = 0; d < n_docs; d++) {
+        const int64_t length = lengths[d];
+        for (int64_t i = 0; i + n <= length; i++) {
+            uint64_t c = tokens[at + i];
+            for (int32_t k = 1; k < n; k++) {
+                c = mix64(c * 0x9E3779B97F4A7C15ull + tokens[at + i + k]);
+            }
+            out[written++] = c & 0xFFFFFFFFull;
+        }
+        at += length;
+    }
 }
 
 static struct PyModuleDef kernel_module = {

@@ -1,8 +1,9 @@
 """The optional compiled kernels (auditor/_minhash_kernel.c), called through ctypes.
 
-MinHash signing (`minhash_kernel`) and the word split and stable word hash that shingles
-and n-grams start from (`word_hash_kernel`). setup.py builds them wherever a C compiler is
-at hand; where none is, or the build is stale or cannot be loaded, both are None and
+MinHash signing (`minhash_kernel`), the word split and stable word hash that shingles and
+n-grams start from (`word_hash_kernel`), and the shingle hashes of word runs
+(`ngram_hash_kernel`). setup.py builds them wherever a C compiler is
+at hand; where none is, or the build is stale or cannot be loaded, they are None and
 auditor.minhash takes its numpy and polars routes, which give the same values, only
 slower. `FTAUDIT_NATIVE=0` turns the kernel off (to compare
 the routes, or to rule it out). ctypes releases the GIL during the call, so batches signed
@@ -21,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 #: The C file's KERNEL_VERSION this module calls; a build of another version is not used.
-KERNEL_VERSION = 2
+KERNEL_VERSION = 3
 #: Set to "0" to sign with numpy even where the kernel is built.
 NATIVE_ENV = "FTAUDIT_NATIVE"
 
@@ -35,6 +36,8 @@ U64 = npt.NDArray[np.uint64]
 SignInto = Callable[[U16, U32, I64, U32, U32], None]
 #: (UTF-8 bytes of the texts, offsets (n + 1), base) -> (flat word hashes, words per text).
 HashWords = Callable[[bytes, I64, int], tuple[U64, I64]]
+#: (flat word hashes, words per text, n) -> flat n-gram hashes of the windows within texts.
+HashNgrams = Callable[[U64, I64, int], U64]
 
 _POINTER = ctypes.c_void_p
 
@@ -61,6 +64,7 @@ def clear() -> None:
     _library.cache_clear()
     minhash_kernel.cache_clear()
     word_hash_kernel.cache_clear()
+    ngram_hash_kernel.cache_clear()
 
 
 @cache
@@ -135,3 +139,25 @@ def word_hash_kernel() -> HashWords | None:
         return out[:total].copy(), words
 
     return words_of
+
+
+@cache
+def ngram_hash_kernel() -> HashNgrams | None:
+    """The compiled shingle hashing, or None where it is off, not built, or stale."""
+    library = _library()
+    if library is None:
+        return None
+    hash_ngrams = library.ftaudit_ngram_hashes
+    hash_ngrams.restype = None
+    hash_ngrams.argtypes = [_POINTER, _POINTER, ctypes.c_int64, ctypes.c_int32, _POINTER]
+
+    def ngrams_of(tokens: U64, lengths: I64, n: int) -> U64:
+        tokens = np.ascontiguousarray(tokens, dtype=np.uint64)
+        lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+        if n < 1 or (lengths < 0).any() or int(lengths.sum()) > tokens.size:
+            raise ValueError("lengths ask for more tokens than given, or n < 1")
+        out = np.empty(int(np.maximum(lengths - (n - 1), 0).sum()), dtype=np.uint64)
+        hash_ngrams(tokens.ctypes.data, lengths.ctypes.data, lengths.size, n, out.ctypes.data)
+        return out
+
+    return ngrams_of

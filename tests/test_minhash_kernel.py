@@ -110,6 +110,7 @@ def test_a_missing_or_stale_build_falls_back_to_numpy(monkeypatch: pytest.Monkey
     monkeypatch.setattr(native, "KERNEL_VERSION", native.KERNEL_VERSION + 1)
     assert native.minhash_kernel() is None
     assert native.word_hash_kernel() is None
+    assert native.ngram_hash_kernel() is None
     native.clear()
     monkeypatch.undo()
     monkeypatch.setattr(native.importlib.util, "find_spec", lambda name: None)
@@ -194,3 +195,26 @@ def test_word_hash_kernel_refuses_offsets_that_do_not_fit() -> None:
         words_of(b"abc", np.array([0, 2, 1, 3], np.int64), 31)
     hashes, counts = words_of(b"", np.array([0], np.int64), 31)
     assert hashes.size == 0 and counts.size == 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_ngram_hash_kernel_equals_numpy(n: int) -> None:
+    rng = np.random.default_rng(n)
+    lengths = rng.choice([0, 1, 2, 3, 4, 5, 9, 40], size=300).astype(np.int64)
+    tokens = rng.integers(0, 2**64, size=int(lengths.sum()), dtype=np.uint64)
+    kernel = minhash._ngram_hashes(tokens, lengths, n)
+    by_numpy = minhash._ngram_hashes_numpy(tokens, lengths, n)
+    assert native.ngram_hash_kernel() is not None
+    assert np.array_equal(kernel[0], by_numpy[0]) and np.array_equal(kernel[1], by_numpy[1])
+    assert (kernel[0] < 2**32).all()
+    empty = minhash._ngram_hashes(tokens[:0], np.zeros(4, np.int64), n)
+    assert empty[0].size == 0 and empty[1].tolist() == [0, 0, 0, 0]
+
+
+def test_ngram_hash_kernel_refuses_lengths_beyond_the_tokens() -> None:
+    ngrams_of = native.ngram_hash_kernel()
+    assert ngrams_of is not None
+    with pytest.raises(ValueError, match="lengths"):
+        ngrams_of(np.zeros(3, np.uint64), np.array([2, 2], np.int64), 2)
+    with pytest.raises(ValueError, match="n < 1"):
+        ngrams_of(np.zeros(3, np.uint64), np.array([3], np.int64), 0)
