@@ -17,6 +17,7 @@ import importlib.util
 import os
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -67,16 +68,31 @@ def clear() -> None:
     ngram_hash_kernel.cache_clear()
 
 
-@cache
-def minhash_kernel() -> SignInto | None:
-    """The compiled signing function, or None where it is off, not built, or stale."""
+def _function(name: str, restype: type | None, *argtypes: type) -> Any | None:
+    """The C function `name` of the built kernels with its types set, or None."""
     library = _library()
     if library is None:
         return None
-    sign = library.ftaudit_minhash_u16
-    sign.restype = None
-    sign.argtypes = [_POINTER, _POINTER, ctypes.c_int64, _POINTER, _POINTER, ctypes.c_int32]
-    sign.argtypes += [_POINTER, _POINTER]
+    function = getattr(library, name)
+    function.restype = restype
+    function.argtypes = list(argtypes)
+    return function
+
+
+_I64 = ctypes.c_int64
+
+
+@cache
+def minhash_kernel() -> SignInto | None:
+    """The compiled signing function, or None where it is off, not built, or stale."""
+    # (shingles, counts, n_docs, a, b, num_perm, scratch, out)
+    pointer, size = _POINTER, _I64
+    sign = _function(
+        "ftaudit_minhash_u16", None, pointer, pointer, size, pointer, pointer, ctypes.c_int32,
+        pointer, pointer,
+    )  # fmt: skip
+    if sign is None:
+        return None
 
     def sign_into(out: U16, shingles: U32, counts: I64, a: U32, b: U32) -> None:
         n_docs, num_perm = out.shape
@@ -109,13 +125,19 @@ def minhash_kernel() -> SignInto | None:
 @cache
 def word_hash_kernel() -> HashWords | None:
     """The compiled word split and hash, or None where it is off, not built, or stale."""
-    library = _library()
-    if library is None:
+    hash_words = _function(
+        "ftaudit_word_hashes",
+        _I64,
+        ctypes.c_char_p,
+        _POINTER,
+        _I64,
+        ctypes.c_uint64,
+        _POINTER,
+        _I64,
+        _POINTER,
+    )
+    if hash_words is None:
         return None
-    hash_words = library.ftaudit_word_hashes
-    hash_words.restype = ctypes.c_int64
-    hash_words.argtypes = [ctypes.c_char_p, _POINTER, ctypes.c_int64, ctypes.c_uint64]
-    hash_words.argtypes += [_POINTER, ctypes.c_int64, _POINTER]
 
     def words_of(data: bytes, offsets: I64, base: int) -> tuple[U64, I64]:
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
@@ -144,12 +166,11 @@ def word_hash_kernel() -> HashWords | None:
 @cache
 def ngram_hash_kernel() -> HashNgrams | None:
     """The compiled shingle hashing, or None where it is off, not built, or stale."""
-    library = _library()
-    if library is None:
+    hash_ngrams = _function(
+        "ftaudit_ngram_hashes", None, _POINTER, _POINTER, _I64, ctypes.c_int32, _POINTER
+    )
+    if hash_ngrams is None:
         return None
-    hash_ngrams = library.ftaudit_ngram_hashes
-    hash_ngrams.restype = None
-    hash_ngrams.argtypes = [_POINTER, _POINTER, ctypes.c_int64, ctypes.c_int32, _POINTER]
 
     def ngrams_of(tokens: U64, lengths: I64, n: int) -> U64:
         tokens = np.ascontiguousarray(tokens, dtype=np.uint64)
