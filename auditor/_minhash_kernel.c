@@ -10,7 +10,8 @@
  *
  * Also the word split and stable word hash the shingles and n-grams start from
  * (ftaudit_word_hashes), in one pass over the bytes instead of polars' replace, split and
- * explode, and the shingle hashes of word runs (ftaudit_ngram_hashes).
+ * explode, the shingle hashes of word runs (ftaudit_ngram_hashes), and LSH band keys
+ * (ftaudit_band_keys).
  *
  * Why C: numpy runs the permutations as passes over a (num_perm, shingles) buffer, bound
  * by memory traffic; here each shingle's 128 products stay in vector registers. Linux x86
@@ -26,7 +27,7 @@
 #include <stdint.h>
 
 /* Bumped whenever the exported functions change: auditor/native.py ignores a stale build. */
-#define KERNEL_VERSION 3
+#define KERNEL_VERSION 4
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -151,6 +152,21 @@ void ftaudit_ngram_hashes(const uint64_t *tokens, const int64_t *lengths, int64_
             out[written++] = c & 0xFFFFFFFFull;
         }
         at += length;
+    }
+}
+
+/* One LSH band's key per row, as auditor.minhash.band_key's numpy route: the key starts
+ * at band * K and takes each of the band's `rows` signature values with
+ * key = mix64(key ^ value) + C. `sigs` is row-major (n_rows, num_perm): one pass reads
+ * each row's band in place, where numpy gathers strided columns. */
+void ftaudit_band_keys(const uint16_t *sigs, int64_t n_rows, int32_t num_perm, int32_t band,
+                       int32_t rows, uint64_t *out) {
+    const uint64_t start = (uint64_t)band * 0x9E3779B97F4A7C15ull;
+    for (int64_t i = 0; i < n_rows; i++) {
+        const uint16_t *value = sigs + i * (int64_t)num_perm + (int64_t)band * rows;
+        uint64_t key = start;
+        for (int32_t r = 0; r < rows; r++) key = mix64(key ^ (uint64_t)value[r]) + 0x632BE59BD9B4E019ull;
+        out[i] = key;
     }
 }
 

@@ -1,9 +1,9 @@
 """The optional compiled kernels (auditor/_minhash_kernel.c), called through ctypes.
 
 MinHash signing (`minhash_kernel`), the word split and stable word hash that shingles and
-n-grams start from (`word_hash_kernel`), and the shingle hashes of word runs
-(`ngram_hash_kernel`). setup.py builds them wherever a C compiler is
-at hand; where none is, or the build is stale or cannot be loaded, they are None and
+n-grams start from (`word_hash_kernel`), the shingle hashes of word runs
+(`ngram_hash_kernel`) and LSH band keys (`band_key_kernel`). setup.py builds them wherever
+a C compiler is at hand; where none is, or the build is stale or cannot be loaded, they are None and
 auditor.minhash takes its numpy and polars routes, which give the same values, only
 slower. `FTAUDIT_NATIVE=0` turns the kernel off (to compare
 the routes, or to rule it out). ctypes releases the GIL during the call, so batches signed
@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 #: The C file's KERNEL_VERSION this module calls; a build of another version is not used.
-KERNEL_VERSION = 3
+KERNEL_VERSION = 4
 #: Set to "0" to sign with numpy even where the kernel is built.
 NATIVE_ENV = "FTAUDIT_NATIVE"
 
@@ -39,6 +39,8 @@ SignInto = Callable[[U16, U32, I64, U32, U32], None]
 HashWords = Callable[[bytes, I64, int], tuple[U64, I64]]
 #: (flat word hashes, words per text, n) -> flat n-gram hashes of the windows within texts.
 HashNgrams = Callable[[U64, I64, int], U64]
+#: (signatures (n, num_perm), band, rows per band) -> one key per row.
+BandKeys = Callable[[U16, int, int], U64]
 
 _POINTER = ctypes.c_void_p
 
@@ -66,6 +68,7 @@ def clear() -> None:
     minhash_kernel.cache_clear()
     word_hash_kernel.cache_clear()
     ngram_hash_kernel.cache_clear()
+    band_key_kernel.cache_clear()
 
 
 def _function(name: str, restype: type | None, *argtypes: type) -> Any | None:
@@ -182,3 +185,25 @@ def ngram_hash_kernel() -> HashNgrams | None:
         return out
 
     return ngrams_of
+
+
+@cache
+def band_key_kernel() -> BandKeys | None:
+    """The compiled LSH band keys, or None where they are off, not built, or stale."""
+    band_keys = _function(
+        "ftaudit_band_keys", None, _POINTER, _I64, ctypes.c_int32, ctypes.c_int32,
+        ctypes.c_int32, _POINTER,
+    )  # fmt: skip
+    if band_keys is None:
+        return None
+
+    def keys_of(sigs: U16, band: int, rows: int) -> U64:
+        sigs = np.ascontiguousarray(sigs, dtype=np.uint16)
+        n_rows, num_perm = sigs.shape
+        if band < 0 or rows < 1 or (band + 1) * rows > num_perm:
+            raise ValueError("the band lies outside the signatures")
+        out = np.empty(n_rows, dtype=np.uint64)
+        band_keys(sigs.ctypes.data, n_rows, num_perm, band, rows, out.ctypes.data)
+        return out
+
+    return keys_of

@@ -111,6 +111,7 @@ def test_a_missing_or_stale_build_falls_back_to_numpy(monkeypatch: pytest.Monkey
     assert native.minhash_kernel() is None
     assert native.word_hash_kernel() is None
     assert native.ngram_hash_kernel() is None
+    assert native.band_key_kernel() is None
     native.clear()
     monkeypatch.undo()
     monkeypatch.setattr(native.importlib.util, "find_spec", lambda name: None)
@@ -218,3 +219,19 @@ def test_ngram_hash_kernel_refuses_lengths_beyond_the_tokens() -> None:
         ngrams_of(np.zeros(3, np.uint64), np.array([2, 2], np.int64), 2)
     with pytest.raises(ValueError, match="n < 1"):
         ngrams_of(np.zeros(3, np.uint64), np.array([3], np.int64), 0)
+
+
+@pytest.mark.parametrize(("num_perm", "rows"), [(128, 5), (128, 7), (64, 4), (100, 1)])
+def test_band_key_kernel_equals_numpy(num_perm: int, rows: int) -> None:
+    rng = np.random.default_rng(num_perm + rows)
+    sigs = rng.integers(0, 2**16, size=(500, num_perm), dtype=np.uint64).astype(np.uint16)
+    sigs[:3] = EMPTY
+    keys_of = native.band_key_kernel()
+    assert keys_of is not None
+    for band in range(num_perm // rows):
+        assert np.array_equal(keys_of(sigs, band, rows), minhash._band_key_numpy(sigs, band, rows))
+    # A strided view is made contiguous first.
+    assert np.array_equal(keys_of(sigs[::2], 0, rows), minhash._band_key_numpy(sigs[::2], 0, rows))
+    assert np.array_equal(minhash.band_key(sigs, 0, MinHashParams()), keys_of(sigs, 0, 5))
+    with pytest.raises(ValueError, match="outside"):
+        keys_of(sigs, num_perm // rows + 1, rows)
