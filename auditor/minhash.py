@@ -129,8 +129,9 @@ class MinHashParams:
     short_text_words: int = 5
     threshold: float = 0.6
     seed: int = 1
-    #: Shingles per kernel batch: a (128, 4096) uint32 buffer (2 MB) stays in cache; on
-    #: 100k chat texts 0.80 s against 1.01 s at 8,192 (medians of 3; 2,048 is slower).
+    #: Shingles per batch of the numpy signing route (the compiled kernel needs none): a
+    #: (128, 4096) uint32 buffer (2 MB) stays in cache; on 100k chat texts 0.80 s against
+    #: 1.01 s at 8,192 (medians of 3; 2,048 is slower).
     batch_shingles: int = 4096
     #: Texts shingled at once: 2,048 keeps polars' exploded words for one batch around
     #: 15 MB (8,192 cost 60 MB more at the peak, and no measurable time).

@@ -3,11 +3,11 @@
 MinHash signing (`minhash_kernel`), the word split and stable word hash that shingles and
 n-grams start from (`word_hash_kernel`), the shingle hashes of word runs
 (`ngram_hash_kernel`) and LSH band keys (`band_key_kernel`). setup.py builds them wherever
-a C compiler is at hand; where none is, or the build is stale or cannot be loaded, they are None and
-auditor.minhash takes its numpy and polars routes, which give the same values, only
-slower. `FTAUDIT_NATIVE=0` turns the kernel off (to compare
-the routes, or to rule it out). ctypes releases the GIL during the call, so batches signed
-on a thread per core still run in parallel.
+a C compiler is at hand; where none is, or the build is stale or cannot be loaded, they
+are None and auditor.minhash takes its numpy and polars routes, which give the same
+values, only slower. `FTAUDIT_NATIVE=0` turns the kernels off (to compare the routes, or
+to rule them out). ctypes releases the GIL during each call, so batches signed on a
+thread per core still run in parallel.
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ import numpy.typing as npt
 
 #: The C file's KERNEL_VERSION this module calls; a build of another version is not used.
 KERNEL_VERSION = 4
-#: Set to "0" to sign with numpy even where the kernel is built.
+#: Set to "0" to take the numpy and polars routes even where the kernels are built.
 NATIVE_ENV = "FTAUDIT_NATIVE"
 
 U16 = npt.NDArray[np.uint16]
 U32 = npt.NDArray[np.uint32]
-I64 = npt.NDArray[np.int64]
-
 U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
 
 #: (out, shingles, counts, a, b): fills the rows of `out` whose document has shingles.
 SignInto = Callable[[U16, U32, I64, U32, U32], None]
@@ -161,6 +160,7 @@ def word_hash_kernel() -> HashWords | None:
         )
         if total < 0:  # cannot happen with the capacity above; never read past `out`
             raise RuntimeError("word hash buffer too small")
+        # A copy of what was written: `out` was sized for the worst case (~4x the text).
         return out[:total].copy(), words
 
     return words_of
