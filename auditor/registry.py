@@ -32,20 +32,28 @@ def discover() -> dict[str, type[Check]]:
     return dict(sorted(found.items()))
 
 
+def _package(entry: EntryPoint) -> str:
+    # Only for messages: reading a distribution's metadata costs ~1.5 ms an entry point.
+    return entry.dist.name if entry.dist is not None else "an unknown package"
+
+
 def _load(entry: EntryPoint) -> type[Check]:
-    package = entry.dist.name if entry.dist is not None else "an unknown package"
     try:
         check = entry.load()
     except Exception as exc:  # a plugin's import can fail in any way
         raise PluginError(
-            f"check plugin {entry.name} ({entry.value}) from {package} failed to load: "
+            f"check plugin {entry.name} ({entry.value}) from {_package(entry)} failed to load: "
             f"{type(exc).__name__}: {exc}"
         ) from None
     if not (isinstance(check, type) and issubclass(check, Check)):
-        raise PluginError(f"check plugin {entry.name} from {package} is not a Check subclass")
+        raise PluginError(
+            f"check plugin {entry.name} from {_package(entry)} is not a Check subclass"
+        )
     for attribute in ("code", "name", "family"):
         if not isinstance(getattr(check, attribute, None), str):
-            raise PluginError(f"check plugin {entry.name} from {package} has no `{attribute}`")
+            raise PluginError(
+                f"check plugin {entry.name} from {_package(entry)} has no `{attribute}`"
+            )
     return check
 
 
