@@ -10,7 +10,7 @@ import numpy.typing as npt
 import polars as pl
 from pydantic import Field, field_validator
 
-from auditor.artifact_cache import cached_flags, namespace_name
+from auditor.artifact_cache import cached_flags, namespace_name, package_version
 from auditor.check import CheckResult, Finding, Metric, Severity
 from auditor.context import AuditContext
 from auditor.sensitive import (
@@ -156,12 +156,11 @@ class SensitiveCheck(RowShareCheck):
         def hit_index(fresh: pl.Series) -> npt.NDArray[np.integer]:
             return find_spans_on(ctx.engine, fresh, options).get_column("index").to_numpy()
 
-        import phonenumbers  # its metadata decides which numbers are valid
-
         name = namespace_name(
             "sensitive-spans",
             **vars(options),
-            phonenumbers=phonenumbers.__version__,
+            # Its metadata decides which numbers are valid (read without importing it).
+            phonenumbers=package_version("phonenumberslite"),
             polars=pl.__version__,
         )
         scope = ctx.cache_scope("train")
