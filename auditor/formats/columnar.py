@@ -247,22 +247,35 @@ def plain_chat_frame(
             call_lines.list.eval(pl.lit("\n") + pl.element()).list.join("").fill_null(""),
         )
     )
-    answer_content = pl.element().struct.field("content")
-    answer_calls = call_lines.list.join("\n").fill_null("")
-    answers = pl.col("messages").list.eval(
-        pl.when(answer_calls == "")
-        .then(answer_content)
-        .when(answer_content == "")
-        .then(answer_calls)
-        .otherwise(pl.concat_str(answer_content, pl.lit("\n"), answer_calls))
-    )
     last_answer = role.list.eval((pl.element() == "assistant").arg_true().last()).list.first()
     first_system = role.list.eval((pl.element() == "system").arg_true().first()).list.first()
-    text = turns.list.join("\n")
+    # The prompt and the response are cut from the rendered text, not rendered again: a
+    # cut of a string column is a view into its buffer, so they hold no copy of their own
+    # (a million chat rows: ~1 GB). The prompt is the turns before the last answer's; the
+    # response is that turn less its "assistant: ", and less the newline before its calls
+    # when it has only calls. Cuts are by bytes (a string's byte length is stored, its
+    # length in characters is a scan), and fall between turns or after the ASCII prefix.
+    turn_bytes = pl.col("_turns").list.eval(pl.element().str.len_bytes().cast(pl.Int64))
+    answer_at = turn_bytes.list.head(last_answer).list.sum() + last_answer.cast(pl.Int64)
+    last = pl.col("messages").list.get(last_answer, null_on_oob=True).struct
+    only_calls = (last.field("content") == "") & (
+        last.field("tool_calls").list.len().fill_null(0) > 0
+    )
+    skip = len("assistant: ") + only_calls.cast(pl.Int64)
+    frame = frame.with_columns(_turns=turns).with_columns(
+        text=pl.col("_turns").list.join("\n"),
+        _prompt_bytes=(answer_at - 1).clip(lower_bound=0),
+        _answer_at=answer_at + skip,
+        _answer_bytes=turn_bytes.list.get(last_answer, null_on_oob=True) - skip,
+    )
+    text = pl.col("text")
+    text_bytes = text.cast(pl.Binary)
     response = (
         pl.when(last_answer.is_null())
         .then(pl.lit(""))
-        .otherwise(answers.list.get(last_answer, null_on_oob=True))
+        .otherwise(
+            text_bytes.bin.slice(pl.col("_answer_at"), pl.col("_answer_bytes")).cast(pl.String)
+        )
     )
     return frame.with_columns(
         file=pl.lit(file, dtype=CANONICAL_SCHEMA["file"]),
@@ -273,9 +286,8 @@ def plain_chat_frame(
         .cast(CANONICAL_SCHEMA["tools"]),
         prompt=pl.when(last_answer.is_null())
         .then(text)
-        .otherwise(turns.list.head(last_answer).list.join("\n")),
+        .otherwise(text_bytes.bin.head(pl.col("_prompt_bytes")).cast(pl.String)),
         response=response,
-        text=text,
         chosen=pl.when(pl.col("rejected").is_not_null()).then(response),
         rejected=pl.col("rejected"),
         label=pl.lit(None, dtype=CANONICAL_SCHEMA["label"]),
