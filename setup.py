@@ -1,7 +1,7 @@
-"""Build of the optional MinHash kernel; every other setting lives in pyproject.toml.
+"""Build of the optional compiled kernels; every other setting lives in pyproject.toml.
 
 `optional=True`: where no C compiler (or no Python headers) is at hand, the build says so
-and goes on, and ftaudit signs with its numpy route, which gives the same signatures
+and goes on, and ftaudit takes its numpy and Python routes, which give the same results
 (auditor/native.py).
 """
 
@@ -16,7 +16,7 @@ setup(
     ext_modules=[
         Extension(
             "auditor._minhash_kernel",
-            sources=["auditor/_minhash_kernel.c"],
+            sources=["auditor/_minhash_kernel.c", "auditor/_plain_json.c"],
             extra_compile_args=FLAGS,
             optional=True,
         )

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 /* Bumped whenever the exported functions change: auditor/native.py ignores a stale build. */
-#define KERNEL_VERSION 4
+#define KERNEL_VERSION 5
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))

@@ -16,7 +16,8 @@ import polars as pl
 from auditor.batch_engine import LOCAL, BatchEngine
 from auditor.findings import Finding
 from auditor.formats import KeyMapping, NormalizedChunk, empty_frame, normalize_chunk
-from auditor.io import FileRead, InputError, LineChunk, iter_chunks, parse_lines
+from auditor.io import FileRead, InputError, LineChunk, iter_chunks
+from auditor.plain_lines import normalize_lines
 
 if TYPE_CHECKING:
     from auditor.artifact_cache import ArtifactCache
@@ -185,7 +186,7 @@ def _normalize(
     if not isinstance(chunk, LineChunk):
         return normalize_chunk(chunk, file, keys, eval_shapes=eval_shapes)
     if rows is None:
-        return normalize_chunk(parse_lines(chunk.lines, read), file, keys, eval_shapes=eval_shapes)
+        return normalize_lines(chunk.lines, read, file, keys, eval_shapes)
     return rows.normalize(chunk.lines, read)
 
 

@@ -1,12 +1,14 @@
-"""The optional compiled kernels (auditor/_minhash_kernel.c), called through ctypes.
+"""The optional compiled kernels (auditor/_minhash_kernel.c, auditor/_plain_json.c), called
+through ctypes.
 
 MinHash signing (`minhash_kernel`), the word split and stable word hash that shingles and
 n-grams start from (`word_hash_kernel`), the shingle hashes of word runs
-(`ngram_hash_kernel`) and LSH band keys (`band_key_kernel`). setup.py builds them wherever
-a C compiler is at hand; where none is, or the build is stale or cannot be loaded, they
-are None and auditor.minhash takes its numpy and polars routes, which give the same
-values, only slower. `FTAUDIT_NATIVE=0` turns the kernels off (to compare the routes, or
-to rule them out). ctypes releases the GIL during each call, so batches signed on a
+(`ngram_hash_kernel`), LSH band keys (`band_key_kernel`), and which JSON Lines are plain
+chat records (`plain_chat_kernel`). setup.py builds them wherever a C compiler is at hand;
+where none is, or the build is stale or cannot be loaded, they are None and ftaudit takes
+its numpy, polars and Python routes, which give the same values, only slower.
+`FTAUDIT_NATIVE=0` turns the kernels off (to compare the routes, or to rule them out).
+ctypes releases the GIL during each call, so batches signed on a
 thread per core still run in parallel.
 """
 
@@ -23,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 #: The C file's KERNEL_VERSION this module calls; a build of another version is not used.
-KERNEL_VERSION = 4
+KERNEL_VERSION = 5
 #: Set to "0" to take the numpy and polars routes even where the kernels are built.
 NATIVE_ENV = "FTAUDIT_NATIVE"
 
@@ -40,6 +42,8 @@ HashWords = Callable[[bytes, I64, int], tuple[U64, I64]]
 HashNgrams = Callable[[U64, I64, int], U64]
 #: (signatures (n, num_perm), band, rows per band) -> one key per row.
 BandKeys = Callable[[U16, int, int], U64]
+#: (the lines' bytes, offsets (n + 1)) -> whether each line is a plain chat record.
+PlainChat = Callable[[bytes, I64], npt.NDArray[np.bool_]]
 
 _POINTER = ctypes.c_void_p
 
@@ -68,6 +72,7 @@ def clear() -> None:
     word_hash_kernel.cache_clear()
     ngram_hash_kernel.cache_clear()
     band_key_kernel.cache_clear()
+    plain_chat_kernel.cache_clear()
 
 
 def _function(name: str, restype: type | None, *argtypes: type) -> Any | None:
@@ -82,6 +87,20 @@ def _function(name: str, restype: type | None, *argtypes: type) -> Any | None:
 
 
 _I64 = ctypes.c_int64
+
+
+def _checked_offsets(offsets: I64, data: bytes) -> I64:
+    """Offsets (n + 1) of n pieces of `data`, as the C loops walk them: contiguous int64,
+    rising from 0 to the length of the data (a C loop never reads past its buffer)."""
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    if (
+        offsets.size < 1
+        or offsets[0] != 0
+        or offsets[-1] != len(data)
+        or (np.diff(offsets) < 0).any()
+    ):
+        raise ValueError("offsets must rise from 0 to the length of the data")
+    return offsets
 
 
 @cache
@@ -142,15 +161,8 @@ def word_hash_kernel() -> HashWords | None:
         return None
 
     def words_of(data: bytes, offsets: I64, base: int) -> tuple[U64, I64]:
-        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        offsets = _checked_offsets(offsets, data)
         n_texts = offsets.size - 1
-        if (
-            n_texts < 0
-            or offsets[0] != 0
-            or offsets[-1] != len(data)
-            or (np.diff(offsets) < 0).any()
-        ):
-            raise ValueError("offsets must rise from 0 to the length of the data")
         # A word is a byte at least, and words are apart by a separator at least.
         capacity = (len(data) + n_texts) // 2 + 1
         out = np.empty(capacity, dtype=np.uint64)
@@ -207,3 +219,21 @@ def band_key_kernel() -> BandKeys | None:
         return out
 
     return keys_of
+
+
+@cache
+def plain_chat_kernel() -> PlainChat | None:
+    """The compiled plain-chat test of JSON lines (auditor/_plain_json.c), or None where
+    it is off, not built, or stale."""
+    classify = _function("ftaudit_plain_chat", None, ctypes.c_char_p, _POINTER, _I64, _POINTER)
+    if classify is None:
+        return None
+
+    def plain_lines(data: bytes, offsets: I64) -> npt.NDArray[np.bool_]:
+        offsets = _checked_offsets(offsets, data)
+        n_lines = offsets.size - 1
+        out = np.zeros(n_lines, dtype=np.uint8)
+        classify(data, offsets.ctypes.data, n_lines, out.ctypes.data)
+        return out.view(np.bool_)
+
+    return plain_lines

@@ -18,8 +18,9 @@ import numpy as np
 import polars as pl
 
 from auditor.artifact_cache import ArtifactCache, namespace_name
-from auditor.formats import CANONICAL_SCHEMA, KeyMapping, NormalizedChunk, normalize_chunk
-from auditor.io import FileRead, parse_lines
+from auditor.formats import CANONICAL_SCHEMA, KeyMapping, NormalizedChunk
+from auditor.io import FileRead
+from auditor.plain_lines import normalize_lines
 
 #: The stored part of a row: everything but where it was (file, line).
 STORED_SCHEMA = {
@@ -59,9 +60,7 @@ class RowCache:
         keys = np.array([line_key(raw) for _, raw in lines], dtype=np.int64)
         found, hit = self.kept.find(keys)
         misses = [pair for pair, known in zip(lines, found.tolist(), strict=True) if not known]
-        fresh = normalize_chunk(
-            parse_lines(misses, read), self.file, self.keys, eval_shapes=self.eval_shapes
-        )
+        fresh = normalize_lines(misses, read, self.file, self.keys, self.eval_shapes)
         read.records += hit.height
         self.cache.count("rows", reused=hit.height, computed=len(misses))
         self._keep_clean(fresh, dict(zip((line for line, _ in lines), keys.tolist(), strict=True)))

@@ -192,7 +192,7 @@ def plain_row(record: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def plain_chat_frame(
-    file: str, lines: list[int], records: list[str], formats: list[str]
+    file: str, lines: list[int], records: list[str] | pl.Series, formats: list[str]
 ) -> pl.DataFrame:
     """Canonical rows of plain records, given their lines, chat JSON and formats. A chat
     JSON with a `rejected` text is a preference pair whose last
