@@ -28,20 +28,41 @@ def normalize_lines(
     lines: Lines, read: FileRead, file: str, keys: KeyMapping | None, eval_shapes: bool
 ) -> NormalizedChunk:
     """normalize_chunk(parse_lines(lines)): the same rows, in line order, and findings."""
-    plain = plain_chat_lines(lines) if keys is None else None
-    if plain is None or not plain.any():
+    split = split_plain(lines) if keys is None else None
+    if split is None:
         return normalize_chunk(parse_lines(lines, read), file, keys, eval_shapes=eval_shapes)
-    flags = plain.tolist()
-    taken = [pair for pair, flag in zip(lines, flags, strict=True) if flag]
-    rest = [pair for pair, flag in zip(lines, flags, strict=True) if not flag]
-    read.records += len(taken)
-    # polars checks the bytes are UTF-8 (the kernel already did) and decodes the JSON.
-    texts = pl.Series([raw for _, raw in taken], dtype=pl.Binary).cast(pl.String)
-    frame = plain_chat_frame(file, [line for line, _ in taken], texts, [PLAIN_FORMAT] * len(taken))
+    taken, rest = split
+    frame = plain_rows(file, taken, read)
     if not rest:
         return NormalizedChunk(frame, [])
     others = normalize_chunk(parse_lines(rest, read), file, keys, eval_shapes=eval_shapes)
-    return NormalizedChunk(pl.concat([others.rows, frame]).sort("line"), others.findings)
+    return NormalizedChunk(in_line_order(others.rows, frame), others.findings)
+
+
+def split_plain(lines: Lines) -> tuple[Lines, Lines] | None:
+    """(the plain chat lines, the others), or None where there is no plain line or no
+    kernel."""
+    plain = plain_chat_lines(lines)
+    if plain is None or not plain.any():
+        return None
+    flags = plain.tolist()
+    taken = [pair for pair, flag in zip(lines, flags, strict=True) if flag]
+    rest = [pair for pair, flag in zip(lines, flags, strict=True) if not flag]
+    return taken, rest
+
+
+def plain_rows(file: str, taken: Lines, read: FileRead) -> pl.DataFrame:
+    """The canonical rows of plain chat lines (counted as records of `read`)."""
+    read.records += len(taken)
+    # polars checks the bytes are UTF-8 (the kernel already did) and decodes the JSON.
+    texts = pl.Series([raw for _, raw in taken], dtype=pl.Binary).cast(pl.String)
+    return plain_chat_frame(file, [line for line, _ in taken], texts, [PLAIN_FORMAT] * len(taken))
+
+
+def in_line_order(*frames: pl.DataFrame) -> pl.DataFrame:
+    """Canonical rows of one chunk's lines, made apart, back in the order of the lines."""
+    parts = [frame for frame in frames if frame.height]
+    return pl.concat(parts).sort("line") if parts else frames[0]
 
 
 def plain_chat_lines(lines: Lines) -> npt.NDArray[np.bool_] | None:

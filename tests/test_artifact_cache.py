@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 
 from auditor.api import audit
-from auditor.artifact_cache import ArtifactCache, namespace_name, package_version
+from auditor.artifact_cache import ArtifactCache, KindStats, namespace_name, package_version
 from auditor.cli import main
 from auditor.config import AuditConfig
 from auditor.dataset import load_dataset
+from auditor.plain_lines import plain_chat_lines
 from tests.checkutil import REPORT_FILES, comparable
 
 ROOT = Path(__file__).parent.parent
@@ -36,7 +37,9 @@ def config(cache_dir: Path | None) -> AuditConfig:
     return AuditConfig(cache=True, **{"cache-dir": str(cache_dir)})
 
 
-def chat_rows(count: int, tag: str = "") -> list[str]:
+def chat_rows(count: int, tag: str = "", *, ids: bool = False) -> list[str]:
+    """Chat rows; with `ids` each carries an `id` too, which makes it not plain chat (the
+    rows cache keeps only those: auditor.row_cache)."""
     rows = []
     for i in range(count):
         messages = [
@@ -48,7 +51,7 @@ def chat_rows(count: int, tag: str = "") -> list[str]:
                 f"track it with code TRK{i * 7919 % 100000:05d}.",
             },
         ]
-        rows.append(json.dumps({"messages": messages}))
+        rows.append(json.dumps({"messages": messages, **({"id": i} if ids else {})}))
     return rows
 
 
@@ -84,19 +87,35 @@ def test_cached_rows_are_the_same_frame(path: Path, tmp_path: Path) -> None:
     store = ArtifactCache(tmp_path / "artifacts.sqlite3")
     load_dataset([path], cache=store)
     again = load_dataset([path], cache=store)
-    assert store.counts["rows"].reused == plain.train.height
+    assert store.counts.get("rows", KindStats()).reused == plain.train.height - plain_lines(path)
     assert again.train.equals(plain.train)
     assert again.load_findings == plain.load_findings
 
 
+def plain_lines(path: Path) -> int:
+    """Lines of `path` the plain-chat kernel takes (never looked up in the rows cache)."""
+    lines = list(enumerate(path.read_bytes().splitlines(), start=1))
+    flags = plain_chat_lines(lines)
+    return 0 if flags is None else int(flags.sum())
+
+
+def test_plain_chat_rows_are_not_stored(tmp_path: Path) -> None:
+    data = write(tmp_path / "train.jsonl", chat_rows(50))
+    cold = audit([data], config=config(tmp_path / "cache"))
+    assert cold.cache is not None
+    assert "rows" not in cold.cache.kinds or plain_lines(data) == 0
+    warm = audit([data], config=config(tmp_path / "cache"))
+    assert comparable(warm) == comparable(audit([data], config=config(None)))
+
+
 def test_an_edit_recomputes_only_the_edited_rows(tmp_path: Path) -> None:
-    rows = chat_rows(400)
+    rows = chat_rows(400, ids=True)
     data = write(tmp_path / "train.jsonl", rows)
     cache = tmp_path / "cache"
     audit([data], config=config(cache))
-    rows[10] = chat_rows(1, " (edited)")[0]
-    rows[200] = chat_rows(1, " (changed too)")[0]
-    rows.insert(0, chat_rows(1, " (new at the top)")[0])
+    rows[10] = chat_rows(1, " (edited)", ids=True)[0]
+    rows[200] = chat_rows(1, " (changed too)", ids=True)[0]
+    rows.insert(0, chat_rows(1, " (new at the top)", ids=True)[0])
     write(data, rows)
     warm = audit([data], config=config(cache))
     assert warm.cache is not None
