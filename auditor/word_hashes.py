@@ -100,13 +100,20 @@ def _powers(base: np.uint64, count: int) -> U64:
     return out[:count]
 
 
+def utf8_bytes(texts: pl.Series) -> bytes:
+    """The UTF-8 bytes of every text of a String Series, end to end: one join in polars,
+    handed over as bytes (a Python str of it, encoded, made two more copies: 0.21 s against
+    0.08 s for 100k chat rows' 100 MB)."""
+    joined = texts.str.join("").cast(pl.Binary).item()
+    return joined if joined is not None else b""
+
+
 def stable_word_hashes(words: pl.Series) -> U64:
     """A version-stable 64-bit hash of each word (a String Series of non-empty words)."""
     if words.len() == 0:
         return np.zeros(0, dtype=np.uint64)
     lengths = words.str.len_bytes().to_numpy().astype(np.int64)
-    # One join and one encode for all the words, not one per word.
-    joined = words.str.join("").item().encode("utf-8")
+    joined = utf8_bytes(words)
     data = np.frombuffer(joined, dtype=np.uint8).astype(np.uint64) + np.uint64(1)
     rolling = RollingHashes(data, lengths)
     polynomial = rolling.spans(rolling.starts, lengths)
