@@ -512,9 +512,15 @@ def _band_candidates(sigs: U16, params: MinHashParams) -> Iterator[I64]:
     if live.size < 2:
         return
     for band in range(params.bands()[0]):
-        pairs = _bucket_pairs(band_key(sigs, band, params)[live], live, params.max_bucket)
+        pairs = _band_pairs(sigs, band, live, params)
         if len(pairs):
-            yield np.sort(pairs, axis=1)
+            yield pairs
+
+
+def _band_pairs(sigs: U16, band: int, live: I64, params: MinHashParams) -> I64:
+    """The candidate pairs (i < j) of one band, among the `live` rows."""
+    pairs = _bucket_pairs(band_key(sigs, band, params)[live], live, params.max_bucket)
+    return np.sort(pairs, axis=1)
 
 
 def _unique_pairs(found: list[I64], n: int) -> I64:
@@ -554,9 +560,16 @@ def verified_pairs(
     kept: memory follows the near-duplicates, not the candidates.
     """
     params = params or MinHashParams()
-    found = []
-    for pairs in _band_candidates(sigs, params):
-        found.append(pairs[estimated_similarity(sigs, pairs) >= params.threshold])
+    live = np.flatnonzero(live_rows(sigs)).astype(np.int64)
+
+    def verified_in_band(band: int) -> I64:
+        pairs = _band_pairs(sigs, band, live, params)
+        return pairs[estimated_similarity(sigs, pairs) >= params.threshold]
+
+    # A band per core: its sort and compares are numpy work that releases the GIL (one
+    # view of 100k chat rows, 25 bands: 0.055 s against 0.096 s on 2 cores), and a band's
+    # candidates are dropped once verified, so at most one band per core is held at once.
+    found = on_threads(verified_in_band, range(params.bands()[0])) if live.size >= 2 else []
     verified = _unique_pairs(found, sigs.shape[0])
     return verified, estimated_similarity(sigs, verified)
 
