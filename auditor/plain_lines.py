@@ -13,10 +13,13 @@ normalized as before, so rows and findings are exactly what normalize_chunk give
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from auditor.batch_engine import on_threads
 from auditor.formats import KeyMapping, NormalizedChunk, normalize_chunk
 from auditor.formats.columnar import PLAIN_FORMAT, plain_chat_frame
 from auditor.io import FileRead, parse_lines
@@ -52,8 +55,21 @@ def split_plain(lines: Lines) -> tuple[Lines, Lines] | None:
 
 
 def plain_rows(file: str, taken: Lines, read: FileRead) -> pl.DataFrame:
-    """The canonical rows of plain chat lines (counted as records of `read`)."""
+    """The canonical rows of plain chat lines (counted as records of `read`), a part per
+    core: decoding and rendering are polars work that releases the GIL."""
     read.records += len(taken)
+    size = max(MIN_PART, -(-len(taken) // (os.cpu_count() or 1)))
+    parts = on_threads(
+        lambda at: _plain_part(file, taken[at : at + size]), range(0, len(taken), size)
+    )
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
+#: Lines below which a part is not worth a thread of its own.
+MIN_PART = 2048
+
+
+def _plain_part(file: str, taken: Lines) -> pl.DataFrame:
     # polars checks the bytes are UTF-8 (the kernel already did) and decodes the JSON.
     texts = pl.Series([raw for _, raw in taken], dtype=pl.Binary).cast(pl.String)
     return plain_chat_frame(file, [line for line, _ in taken], texts, [PLAIN_FORMAT] * len(taken))

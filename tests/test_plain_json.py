@@ -251,3 +251,22 @@ def test_custom_keys_and_a_missing_kernel_take_the_per_row_path(
     finally:
         monkeypatch.delenv(native.NATIVE_ENV)
         native.clear()
+
+
+def test_a_chunk_decoded_in_parts_is_the_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import plain_lines
+
+    monkeypatch.setattr(plain_lines, "MIN_PART", 7)  # parts of a 50-line chunk, on threads
+    rng = random.Random(3)
+    raws = []
+    for i in range(50):
+        messages = [{"role": "user", "content": f"question {i} {rng.choice(WORDS)}"}]
+        messages.append({"role": "assistant", "content": f"answer {i}"})
+        raws.append(orjson.dumps({"messages": messages}))
+    raws[20] = b'{"messages": [{"role": "bot", "content": "odd"}]}'  # the per-row path
+    read, plain_read = FileRead("f.jsonl"), FileRead("f.jsonl")
+    fast = normalize_lines(lines_of(raws), read, "f.jsonl", None, False)
+    slow = normalize_chunk(parse_lines(lines_of(raws), plain_read), "f.jsonl")
+    assert_frame_equal(fast.rows, slow.rows)
+    assert fast.rows["line"].to_list() == list(range(1, 51))
+    assert read.records == plain_read.records == 50
