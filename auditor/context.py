@@ -193,6 +193,12 @@ class AuditContext:
         key = ("minhash-clusters", view, params)
         if key not in self.artifacts:
             self.artifacts[key] = clusters_of(self.signatures(view, params), params)
+            if self.dataset.eval is None:
+                # Only the leakage checks query the train signatures again, against eval
+                # rows: without any, they are not kept (a million rows' three views: 0.8 GB).
+                self.artifacts.pop(
+                    ("minhash-signatures", "train", view, params.signature_settings())
+                )
         clusters: NearDuplicateClusters = self.artifacts[key]
         return clusters
 

@@ -74,8 +74,22 @@ def test_signatures_are_one_artifact_per_view(tmp_path: Path) -> None:
     assert ctx.signatures("example", MinHashParams(ngram=3)) is not signed
     assert signed.rows == ctx.train.height
     assert np.array_equal(signed.sigs, text_signatures(ctx.comparison["example"]).sigs)
+    # With no eval split nothing queries FT302's signatures again: only those asked for
+    # since (the example view's, and its 3-gram one) are kept.
     cached = [key[2] for key in ctx.artifacts if key[0] == "minhash-signatures"]
-    assert sorted(cached) == ["example", "example", "prompt", "response"]  # + the 3-gram one
+    assert sorted(cached) == ["example", "example"]
+
+
+def test_signatures_stay_for_the_leakage_checks_when_there_is_an_eval_split() -> None:
+    from auditor.config import AuditConfig
+    from auditor.context import AuditContext
+    from auditor.dataset import load_dataset
+
+    path = Path(__file__).parent / "fixtures" / "FT302" / "bad.jsonl"
+    ctx = AuditContext(load_dataset([path], [path]), AuditConfig())
+    NearDuplicates().run(ctx)
+    cached = [key[2] for key in ctx.artifacts if key[0] == "minhash-signatures"]
+    assert sorted(cached) == ["example", "prompt", "response"]
 
 
 @pytest.mark.parametrize(
