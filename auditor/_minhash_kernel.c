@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 /* Bumped whenever the exported functions change: auditor/native.py ignores a stale build. */
-#define KERNEL_VERSION 5
+#define KERNEL_VERSION 6
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -132,6 +132,70 @@ int64_t ftaudit_word_hashes(const uint8_t *data, const int64_t *offsets, int64_t
         }
         words[t] = count;
     }
+    return written;
+}
+
+/* The length in bytes of a break of FT507's word split (auditor.benchmark_ngrams.BREAKS
+ * and the space) at p, 0 where none starts there: the separators above, and the UTF-8 of
+ * U+00A0, U+00AB, U+00BB, U+2009-U+200B, U+202F, U+2013-U+2015, U+2018-U+201E, U+2026
+ * and U+3000. The text is valid UTF-8, so these bytes can only be those characters. */
+static int break_at(const uint8_t *p, const uint8_t *end) {
+    const uint8_t b = p[0];
+    if (b < 0x80) return SEPARATOR[b];
+    if (b == 0xC2 && end - p >= 2) return (p[1] == 0xA0 || p[1] == 0xAB || p[1] == 0xBB) ? 2 : 0;
+    if (b == 0xE2 && end - p >= 3 && p[1] == 0x80) {
+        const uint8_t c = p[2];
+        const int hit = c == 0x89 || c == 0x8A || c == 0x8B || c == 0xAF || c == 0xA6 ||
+                        (c >= 0x93 && c <= 0x95) || (c >= 0x98 && c <= 0x9E);
+        return hit ? 3 : 0;
+    }
+    if (b == 0xE3 && end - p >= 3 && p[1] == 0x80 && p[2] == 0x80) return 3;
+    return 0;
+}
+
+/* FT507's words (auditor.benchmark_ngrams.stable_tokens): each text split at break_at,
+ * each word lower-cased and hashed as ftaudit_word_hashes hashes. Lower case is ASCII's
+ * here; a word with any other byte is left to the caller, which lower-cases it as
+ * Unicode does: its position in `out` and its bytes (start, length) go to `wide`, three
+ * values a word, and `*n_wide` counts them. Returns the number of words, or -1 when a
+ * buffer is too small (a text of b bytes has at most (b + 1) / 2 words). */
+int64_t ftaudit_break_word_hashes(const uint8_t *data, const int64_t *offsets, int64_t n_texts,
+                                  uint64_t base, uint64_t *out, int64_t capacity,
+                                  int64_t *words, int64_t *wide, int64_t *n_wide) {
+    int64_t written = 0, wides = 0;
+    for (int64_t t = 0; t < n_texts; t++) {
+        int64_t count = 0, i = offsets[t];
+        const int64_t end = offsets[t + 1];
+        const uint8_t *stop = data + end;
+        while (i < end) {
+            int step;
+            while (i < end && (step = break_at(data + i, stop)) > 0) i += step;
+            if (i >= end) break;
+            uint64_t hash = 0, power = 1;
+            int ascii = 1;
+            const int64_t start = i;
+            while (i < end && break_at(data + i, stop) == 0) {
+                uint8_t byte = data[i];
+                if (byte >= 0x80) ascii = 0;
+                if (byte >= 'A' && byte <= 'Z') byte += 32;
+                hash += ((uint64_t)byte + 1u) * power;
+                power *= base;
+                i++;
+            }
+            if (written >= capacity) return -1;
+            if (!ascii) {
+                if (wides >= capacity) return -1;
+                wide[3 * wides] = written;
+                wide[3 * wides + 1] = start;
+                wide[3 * wides + 2] = i - start;
+                wides++;
+            }
+            out[written++] = mix64(hash ^ (uint64_t)(i - start));
+            count++;
+        }
+        words[t] = count;
+    }
+    *n_wide = wides;
     return written;
 }
 

@@ -35,7 +35,9 @@ benchmarks and rows.
 Cost (benchmarks/bench_fingerprints.py, 100k generated chat rows, 88 MB of text, 2
 vCPUs): ~2.5 s cold, of which the word split is ~1.0 s, numbering and hashing the words
 ~0.45 s, the rolling hash and the two lookups ~0.8 s; a warm run (artifact cache, each
-text's verdict kept) ~0.1 s.
+text's verdict kept) ~0.1 s. The compiled kernel (`stable_tokens`) splits, lower-cases
+and hashes in one pass: FT507 on 100k chat rows took 0.98 s with it, 1.71 s without
+(2026-12-02).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ import polars as pl
 
 from auditor.batch_engine import LOCAL, BatchEngine, joined_frames
 from auditor.ngrams import HashSet
-from auditor.word_hashes import RollingHashes, stable_hashes_once
+from auditor.word_hashes import WORD_BASE, RollingHashes, stable_hashes_once, utf8_bytes
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
@@ -110,9 +112,27 @@ def word_split(texts: pl.Series) -> tuple[pl.Series, I64]:
 
 
 def stable_tokens(texts: pl.Series) -> tuple[U64, I64]:
-    """(flat stable hashes of the lower-cased words, words per text) of a String Series."""
-    words, lengths = word_split(texts)
-    return stable_hashes_once(words, lower=True), lengths
+    """(flat stable hashes of the lower-cased words, words per text) of a String Series.
+
+    The compiled kernel (auditor.native) splits, lower-cases and hashes in one pass over
+    the bytes where it is built; it lower-cases ASCII only, and the words with other
+    characters are lower-cased by polars and hashed here, as `word_split` and
+    `stable_hashes_once` would: the same hashes either way.
+    """
+    from auditor.native import break_word_kernel
+
+    kernel = break_word_kernel()
+    if kernel is None:
+        words, lengths = word_split(texts)
+        return stable_hashes_once(words, lower=True), lengths
+    data = utf8_bytes(texts.cast(pl.String).fill_null(""))
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(texts.cast(pl.String).fill_null("").str.len_bytes().to_numpy(), out=offsets[1:])
+    hashes, lengths, wide = kernel(data, offsets, int(WORD_BASE))
+    if len(wide):
+        spelled = [data[start : start + size].decode() for _, start, size in wide.tolist()]
+        hashes[wide[:, 0]] = stable_hashes_once(pl.Series(spelled, dtype=pl.String), lower=True)
+    return hashes, lengths
 
 
 def words_of(text: str) -> list[str]:

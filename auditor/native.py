@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 #: The C file's KERNEL_VERSION this module calls; a build of another version is not used.
-KERNEL_VERSION = 5
+KERNEL_VERSION = 6
 #: Set to "0" to take the numpy and polars routes even where the kernels are built.
 NATIVE_ENV = "FTAUDIT_NATIVE"
 
@@ -42,6 +42,9 @@ HashWords = Callable[[bytes, I64, int], tuple[U64, I64]]
 HashNgrams = Callable[[U64, I64, int], U64]
 #: (signatures (n, num_perm), band, rows per band) -> one key per row.
 BandKeys = Callable[[U16, int, int], U64]
+#: (UTF-8 bytes of the texts, offsets (n + 1), base) -> (flat word hashes, words per text,
+#: (position, start, length) of each word the caller must lower-case and hash itself).
+HashBreakWords = Callable[[bytes, I64, int], tuple[U64, I64, I64]]
 #: (the lines' bytes, offsets (n + 1)) -> whether each line is a plain chat record.
 PlainChat = Callable[[bytes, I64], npt.NDArray[np.bool_]]
 
@@ -73,6 +76,7 @@ def clear() -> None:
     ngram_hash_kernel.cache_clear()
     band_key_kernel.cache_clear()
     plain_chat_kernel.cache_clear()
+    break_word_kernel.cache_clear()
 
 
 def _function(name: str, restype: type | None, *argtypes: type) -> Any | None:
@@ -237,3 +241,33 @@ def plain_chat_kernel() -> PlainChat | None:
         return out.view(np.bool_)
 
     return plain_lines
+
+
+@cache
+def break_word_kernel() -> HashBreakWords | None:
+    """The compiled word split and hash of FT507 (auditor.benchmark_ngrams), or None where
+    it is off, not built, or stale."""
+    hash_words = _function(
+        "ftaudit_break_word_hashes", _I64, ctypes.c_char_p, _POINTER, _I64, ctypes.c_uint64,
+        _POINTER, _I64, _POINTER, _POINTER, _POINTER,
+    )  # fmt: skip
+    if hash_words is None:
+        return None
+
+    def words_of(data: bytes, offsets: I64, base: int) -> tuple[U64, I64, I64]:
+        offsets = _checked_offsets(offsets, data)
+        n_texts = offsets.size - 1
+        capacity = (len(data) + n_texts) // 2 + 1
+        out = np.empty(capacity, dtype=np.uint64)
+        words = np.zeros(n_texts, dtype=np.int64)
+        wide = np.empty(3 * capacity, dtype=np.int64)  # pages are touched only as written
+        n_wide = np.zeros(1, dtype=np.int64)
+        total = hash_words(
+            data, offsets.ctypes.data, n_texts, base, out.ctypes.data, capacity,
+            words.ctypes.data, wide.ctypes.data, n_wide.ctypes.data,
+        )  # fmt: skip
+        if total < 0:  # cannot happen with the capacity above; never read past a buffer
+            raise RuntimeError("word hash buffer too small")
+        return out[:total].copy(), words, wide[: 3 * int(n_wide[0])].reshape(-1, 3).copy()
+
+    return words_of

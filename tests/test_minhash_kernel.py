@@ -235,3 +235,30 @@ def test_band_key_kernel_equals_numpy(num_perm: int, rows: int) -> None:
     assert np.array_equal(minhash.band_key(sigs, 0, MinHashParams()), keys_of(sigs, 0, 5))
     with pytest.raises(ValueError, match="outside"):
         keys_of(sigs, num_perm // rows + 1, rows)
+
+
+FT507_ALPHABET = [
+    *"abcXYZ09 .,;:'\"!?-_/\\()[]{}@#\t\n\r\x0b\x0c",
+    *["\u00a0", "\u2009", "\u200a", "\u200b", "\u202f", "\u3000", "\u2018", "\u2019"],
+    *["\u201a", "\u201b", "\u201c", "\u201d", "\u201e", "\u2013", "\u2014", "\u2015"],
+    *["\u2026", "\u00ab", "\u00bb", "\u2028", "\u0085", "\u2012", "\u00ad"],
+    *["É", "é", "Σ", "ΟΔΟΣ", "ß", "ẞ", "İ", "ı", "Ǆ", "🙂", "東京", "\u0301"],
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        st.one_of(st.none(), st.lists(st.sampled_from(FT507_ALPHABET), max_size=30).map("".join)),
+        max_size=12,
+    )
+)
+def test_the_ft507_word_kernel_splits_and_hashes_as_polars(texts: list[str | None]) -> None:
+    from auditor import benchmark_ngrams
+    from auditor.word_hashes import stable_hashes_once
+
+    series = pl.Series(texts, dtype=pl.String)
+    hashes, lengths = benchmark_ngrams.stable_tokens(series)
+    words, expected_lengths = benchmark_ngrams.word_split(series)
+    assert np.array_equal(lengths, expected_lengths)
+    assert np.array_equal(hashes, stable_hashes_once(words, lower=True))
