@@ -221,6 +221,11 @@ static int string_or_null(Cursor *c, int *kind, Text *text) {
  * its value; keys given twice are refused where `seen` tracks them. */
 typedef int (*KeyReader)(Cursor *c, const Text *key, void *state);
 
+/* Which of an object's keys have been read: a bit per key, so that none is read twice. */
+typedef struct {
+    int seen;
+} Seen;
+
 static int object(Cursor *c, KeyReader key_reader, void *state) {
     Text key;
     if (!take(c, '{')) return 0;
@@ -233,12 +238,8 @@ static int object(Cursor *c, KeyReader key_reader, void *state) {
 
 /* --- a tool call: {"id": str|null, "function": {"name": str, "arguments": str}, ...} */
 
-typedef struct {
-    int seen; /* bit 0 name, bit 1 arguments */
-} FunctionState;
-
 static int function_key(Cursor *c, const Text *key, void *state) {
-    FunctionState *s = state;
+    Seen *s = state;
     Text value;
     int bit = text_is(key, "name") ? 1 : text_is(key, "arguments") ? 2 : 0;
     if (key->escaped) return 0; /* an escaped key might spell one of these */
@@ -248,12 +249,8 @@ static int function_key(Cursor *c, const Text *key, void *state) {
     return string(c, &value);
 }
 
-typedef struct {
-    int seen; /* bit 0 id, bit 1 function */
-} CallState;
-
 static int call_key(Cursor *c, const Text *key, void *state) {
-    CallState *s = state;
+    Seen *s = state;
     int kind;
     Text value;
     if (key->escaped) return 0;
@@ -263,7 +260,7 @@ static int call_key(Cursor *c, const Text *key, void *state) {
         return string_or_null(c, &kind, &value);
     }
     if (text_is(key, "function")) {
-        FunctionState function = {0};
+        Seen function = {0};
         if (s->seen & 2) return 0;
         s->seen |= 2;
         return object(c, function_key, &function) && function.seen == 3;
@@ -275,7 +272,7 @@ static int calls(Cursor *c) {
     if (!take(c, '[')) return 0;
     if (take(c, ']')) return 1;
     do {
-        CallState call = {0};
+        Seen call = {0};
         if (!object(c, call_key, &call) || !(call.seen & 2)) return 0;
     } while (take(c, ','));
     return take(c, ']');
@@ -333,12 +330,8 @@ static int messages(Cursor *c) {
 
 /* --- tools: [{"function": {"name": str, ...}, ...}, ...] */
 
-typedef struct {
-    int seen;
-} ToolState;
-
 static int tool_function_key(Cursor *c, const Text *key, void *state) {
-    ToolState *s = state;
+    Seen *s = state;
     Text value;
     if (key->escaped) return 0;
     if (!text_is(key, "name")) return skip_value(c, 4);
@@ -348,11 +341,11 @@ static int tool_function_key(Cursor *c, const Text *key, void *state) {
 }
 
 static int tool_key(Cursor *c, const Text *key, void *state) {
-    ToolState *s = state;
+    Seen *s = state;
     if (key->escaped) return 0;
     if (!text_is(key, "function")) return skip_value(c, 3);
     if (s->seen) return 0;
-    ToolState function = {0};
+    Seen function = {0};
     s->seen = 1;
     return object(c, tool_function_key, &function) && function.seen;
 }
@@ -361,7 +354,7 @@ static int tools(Cursor *c) {
     if (!take(c, '[')) return 0;
     if (take(c, ']')) return 1;
     do {
-        ToolState tool = {0};
+        Seen tool = {0};
         if (!object(c, tool_key, &tool) || !tool.seen) return 0;
     } while (take(c, ','));
     return take(c, ']');
@@ -369,12 +362,8 @@ static int tools(Cursor *c) {
 
 /* --- the record: {"messages": [...], "tools": [...]} in either order, tools optional */
 
-typedef struct {
-    int seen;
-} RecordState;
-
 static int record_key(Cursor *c, const Text *key, void *state) {
-    RecordState *s = state;
+    Seen *s = state;
     if (key->escaped) return 0;
     if (text_is(key, "messages")) {
         if (s->seen & 1) return 0;
@@ -391,7 +380,7 @@ static int record_key(Cursor *c, const Text *key, void *state) {
 
 static int plain_chat_line(const uint8_t *start, const uint8_t *end) {
     Cursor c = {start, end};
-    RecordState record = {0};
+    Seen record = {0};
     if (!object(&c, record_key, &record) || !(record.seen & 1)) return 0;
     skip_space(&c);
     return c.p == c.end;
