@@ -16,6 +16,7 @@ import polars as pl
 from pydantic import Field
 
 from auditor.check import CheckResult, Metric, Severity
+from auditor.comparison import SPACE_RUN
 from auditor.context import AuditContext
 from checks.common import (
     QualityOptions,
@@ -67,7 +68,7 @@ class InconsistentSystemPrompt(RowShareCheck):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         assert isinstance(self.options, InconsistentSystemPrompt.Options)
-        normalized = pl.col("system").str.replace_all(r"\s+", " ").str.strip_chars()
+        normalized = pl.col("system").str.replace_all(SPACE_RUN, " ").str.strip_chars()
         chat = ctx.train.filter(has_messages()).select(
             "file",
             "line",

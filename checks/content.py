@@ -10,6 +10,7 @@ from typing import NamedTuple
 import polars as pl
 
 from auditor.check import CheckResult, Metric, Severity
+from auditor.comparison import SPACE_RUN
 from auditor.context import AuditContext
 from checks.common import (
     INVISIBLE,
@@ -185,7 +186,7 @@ class IdenticalPreferencePair(RowShareCheck):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         def normalized(name: str) -> pl.Expr:
-            return pl.col(name).str.replace_all(r"\s+", " ").str.strip_chars()
+            return pl.col(name).str.replace_all(SPACE_RUN, " ").str.strip_chars()
 
         pairs = ctx.train.filter(pl.col("chosen").is_not_null() & pl.col("rejected").is_not_null())
         if pairs.is_empty():

@@ -8,6 +8,7 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from auditor.check import CheckOptions, CheckResult, Finding, Metric, Severity, Status
+from auditor.comparison import SPACE_RUN
 from auditor.context import AuditContext
 from checks.common import (
     RowShareCheck,
@@ -42,7 +43,7 @@ def edge_words(side: str, longest: int) -> pl.Expr:
             .str.slice(-400)
             .str.extract(rf"(\S+(?:\s+\S+){{0,{longest - 1}}})\s*\z", 1)
         )
-    spaced = edge.str.replace_all(r"\s+", " ")
+    spaced = edge.str.replace_all(SPACE_RUN, " ")
     return spaced.str.replace_all(r"(^|\s)[^\w\s]+(\s|$)", "$1").str.strip_chars()
 
 
@@ -52,7 +53,7 @@ def normalized_words(column: str) -> pl.Expr:
         pl.col(column)
         .str.to_lowercase()
         .str.replace_all(EDGE_PUNCTUATION, " ")
-        .str.replace_all(r"\s+", " ")
+        .str.replace_all(SPACE_RUN, " ")
         .str.strip_chars()
     )
 
