@@ -226,6 +226,13 @@ typedef struct {
     int seen;
 } Seen;
 
+/* Marks `bit` in *seen: 0 where it was there already (a key given twice). */
+static int first_time(int *seen, int bit) {
+    if (*seen & bit) return 0;
+    *seen |= bit;
+    return 1;
+}
+
 static int object(Cursor *c, KeyReader key_reader, void *state) {
     Text key;
     if (!take(c, '{')) return 0;
@@ -244,8 +251,7 @@ static int function_key(Cursor *c, const Text *key, void *state) {
     int bit = text_is(key, "name") ? 1 : text_is(key, "arguments") ? 2 : 0;
     if (key->escaped) return 0; /* an escaped key might spell one of these */
     if (!bit) return skip_value(c, 3);
-    if (s->seen & bit) return 0;
-    s->seen |= bit;
+    if (!first_time(&s->seen, bit)) return 0;
     return string(c, &value);
 }
 
@@ -255,14 +261,12 @@ static int call_key(Cursor *c, const Text *key, void *state) {
     Text value;
     if (key->escaped) return 0;
     if (text_is(key, "id")) {
-        if (s->seen & 1) return 0;
-        s->seen |= 1;
+        if (!first_time(&s->seen, 1)) return 0;
         return string_or_null(c, &kind, &value);
     }
     if (text_is(key, "function")) {
         Seen function = {0};
-        if (s->seen & 2) return 0;
-        s->seen |= 2;
+        if (!first_time(&s->seen, 2)) return 0;
         return object(c, function_key, &function) && function.seen == 3;
     }
     return skip_value(c, 3);
@@ -291,25 +295,21 @@ static int message_key(Cursor *c, const Text *key, void *state) {
     int kind;
     if (key->escaped) return 0;
     if (text_is(key, "role")) {
-        if (s->seen & 1) return 0;
-        s->seen |= 1;
+        if (!first_time(&s->seen, 1)) return 0;
         return string(c, &value) && (text_is(&value, "system") || text_is(&value, "user") ||
                                      text_is(&value, "assistant") || text_is(&value, "tool"));
     }
     if (text_is(key, "content")) {
-        if (s->seen & 2) return 0;
-        s->seen |= 2;
+        if (!first_time(&s->seen, 2)) return 0;
         return string_or_null(c, &s->content_kind, &value);
     }
     if (text_is(key, "name") || text_is(key, "tool_call_id")) {
         const int bit = text_is(key, "name") ? 4 : 8;
-        if (s->seen & bit) return 0;
-        s->seen |= bit;
+        if (!first_time(&s->seen, bit)) return 0;
         return string_or_null(c, &kind, &value);
     }
     if (text_is(key, "tool_calls")) {
-        if (s->seen & 16) return 0;
-        s->seen |= 16;
+        if (!first_time(&s->seen, 16)) return 0;
         return calls(c); /* null tool calls are not plain */
     }
     return 0; /* weight, function_call, anything else: the per-row path */
@@ -335,8 +335,7 @@ static int tool_function_key(Cursor *c, const Text *key, void *state) {
     Text value;
     if (key->escaped) return 0;
     if (!text_is(key, "name")) return skip_value(c, 4);
-    if (s->seen) return 0;
-    s->seen = 1;
+    if (!first_time(&s->seen, 1)) return 0;
     return string(c, &value);
 }
 
@@ -344,9 +343,8 @@ static int tool_key(Cursor *c, const Text *key, void *state) {
     Seen *s = state;
     if (key->escaped) return 0;
     if (!text_is(key, "function")) return skip_value(c, 3);
-    if (s->seen) return 0;
+    if (!first_time(&s->seen, 1)) return 0;
     Seen function = {0};
-    s->seen = 1;
     return object(c, tool_function_key, &function) && function.seen;
 }
 
@@ -366,13 +364,11 @@ static int record_key(Cursor *c, const Text *key, void *state) {
     Seen *s = state;
     if (key->escaped) return 0;
     if (text_is(key, "messages")) {
-        if (s->seen & 1) return 0;
-        s->seen |= 1;
+        if (!first_time(&s->seen, 1)) return 0;
         return messages(c);
     }
     if (text_is(key, "tools")) {
-        if (s->seen & 2) return 0;
-        s->seen |= 2;
+        if (!first_time(&s->seen, 2)) return 0;
         return tools(c);
     }
     return 0;
