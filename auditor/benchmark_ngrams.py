@@ -58,7 +58,7 @@ import polars as pl
 
 from auditor.batch_engine import LOCAL, BatchEngine, joined_frames
 from auditor.ngrams import HashSet
-from auditor.word_hashes import WORD_BASE, RollingHashes, stable_hashes_once, utf8_bytes
+from auditor.word_hashes import WORD_BASE, RollingHashes, stable_hashes_once, utf8_pieces
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
@@ -125,9 +125,7 @@ def stable_tokens(texts: pl.Series) -> tuple[U64, I64]:
     if kernel is None:
         words, lengths = word_split(texts)
         return stable_hashes_once(words, lower=True), lengths
-    data = utf8_bytes(texts.cast(pl.String).fill_null(""))
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(texts.cast(pl.String).fill_null("").str.len_bytes().to_numpy(), out=offsets[1:])
+    data, offsets = utf8_pieces(texts)
     hashes, lengths, wide = kernel(data, offsets, int(WORD_BASE))
     if len(wide):
         spelled = [data[start : start + size].decode() for _, start, size in wide.tolist()]

@@ -168,7 +168,7 @@ class AuditContext:
         from auditor.minhash import MinHashParams, text_signatures
 
         params = params or MinHashParams()
-        key = ("minhash-signatures", split, view, params.signature_settings())
+        key = _signature_key(split, view, params)
         if key not in self.artifacts:
             table = self.comparison if split == "train" else self.eval_comparison
             column = table.get_column(view)
@@ -196,9 +196,7 @@ class AuditContext:
             if self.dataset.eval is None:
                 # Only the leakage checks query the train signatures again, against eval
                 # rows: without any, they are not kept (a million rows' three views: 0.8 GB).
-                self.artifacts.pop(
-                    ("minhash-signatures", "train", view, params.signature_settings())
-                )
+                self.artifacts.pop(_signature_key("train", view, params))
         clusters: NearDuplicateClusters = self.artifacts[key]
         return clusters
 
@@ -357,3 +355,9 @@ class AuditContext:
             self.artifacts[key] = (positions.astype(np.int64), similarity)
         found: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] = self.artifacts[key]
         return found
+
+
+def _signature_key(split: str, view: str, params: MinHashParams) -> Hashable:
+    """Where `AuditContext.signatures` keeps a view's signatures: by the settings that
+    shape them, not the threshold."""
+    return ("minhash-signatures", split, view, params.signature_settings())

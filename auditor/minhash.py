@@ -99,7 +99,7 @@ import polars as pl
 
 from auditor.batch_engine import LOCAL, BatchEngine, batch_at, batch_starts, joined, on_threads
 from auditor.native import band_key_kernel, minhash_kernel, ngram_hash_kernel, word_hash_kernel
-from auditor.word_hashes import WORD_BASE, mix64, stable_hashes_once, utf8_bytes
+from auditor.word_hashes import WORD_BASE, mix64, stable_hashes_once, utf8_pieces
 
 if TYPE_CHECKING:
     from auditor.artifact_cache import ArtifactCache
@@ -306,11 +306,7 @@ def _word_hashes(lowered: pl.Series) -> tuple[U64, I64]:
     if kernel is None:
         words, counts = _split_words(lowered)
         return stable_hashes_once(words), counts
-    lengths = lowered.str.len_bytes().to_numpy()
-    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    data = utf8_bytes(lowered) if lengths.size else b""
-    return kernel(data, offsets, int(WORD_BASE))
+    return kernel(*utf8_pieces(lowered), int(WORD_BASE))
 
 
 def word_tokens(texts: pl.Series | Sequence[str]) -> tuple[U64, I64]:

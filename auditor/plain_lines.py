@@ -14,6 +14,7 @@ normalized as before, so rows and findings are exactly what normalize_chunk give
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -28,30 +29,34 @@ Lines = list[tuple[int, bytes]]
 
 
 def normalize_lines(
-    lines: Lines, read: FileRead, file: str, keys: KeyMapping | None, eval_shapes: bool
+    lines: Lines,
+    read: FileRead,
+    file: str,
+    keys: KeyMapping | None,
+    eval_shapes: bool,
+    others: Callable[[Lines], NormalizedChunk] | None = None,
 ) -> NormalizedChunk:
-    """normalize_chunk(parse_lines(lines)): the same rows, in line order, and findings."""
-    split = split_plain(lines) if keys is None else None
-    if split is None:
-        return normalize_chunk(parse_lines(lines, read), file, keys, eval_shapes=eval_shapes)
-    taken, rest = split
-    frame = plain_rows(file, taken, read)
-    if not rest:
-        return NormalizedChunk(frame, [])
-    others = normalize_chunk(parse_lines(rest, read), file, keys, eval_shapes=eval_shapes)
-    return NormalizedChunk(in_line_order(others.rows, frame), others.findings)
+    """normalize_chunk(parse_lines(lines)): the same rows, in line order, and findings.
 
+    `others` makes the rows of the lines that are not plain chat (auditor.row_cache looks
+    them up first); by default they are parsed and normalized.
+    """
 
-def split_plain(lines: Lines) -> tuple[Lines, Lines] | None:
-    """(the plain chat lines, the others), or None where there is no plain line or no
-    kernel."""
-    plain = plain_chat_lines(lines)
+    def parsed(rest: Lines) -> NormalizedChunk:
+        return normalize_chunk(parse_lines(rest, read), file, keys, eval_shapes=eval_shapes)
+
+    rest_rows = others or parsed
+    plain = plain_chat_lines(lines) if keys is None else None
     if plain is None or not plain.any():
-        return None
+        return rest_rows(lines)
     flags = plain.tolist()
     taken = [pair for pair, flag in zip(lines, flags, strict=True) if flag]
     rest = [pair for pair, flag in zip(lines, flags, strict=True) if not flag]
-    return taken, rest
+    frame = plain_rows(file, taken, read)
+    if not rest:
+        return NormalizedChunk(frame, [])
+    made = rest_rows(rest)
+    return NormalizedChunk(in_line_order(made.rows, frame), made.findings)
 
 
 def plain_rows(file: str, taken: Lines, read: FileRead) -> pl.DataFrame:

@@ -21,9 +21,9 @@ import numpy as np
 import polars as pl
 
 from auditor.artifact_cache import ArtifactCache, namespace_name
-from auditor.formats import CANONICAL_SCHEMA, KeyMapping, NormalizedChunk
-from auditor.io import FileRead
-from auditor.plain_lines import in_line_order, normalize_lines, plain_rows, split_plain
+from auditor.formats import CANONICAL_SCHEMA, KeyMapping, NormalizedChunk, normalize_chunk
+from auditor.io import FileRead, parse_lines
+from auditor.plain_lines import in_line_order, normalize_lines
 
 #: The stored part of a row: everything but where it was (file, line).
 STORED_SCHEMA = {
@@ -65,21 +65,24 @@ class RowCache:
         rows about as fast as the cache gives them back (20k chat rows: 0.25 s against
         0.24 s), and storing them cost the first run 0.5 s and the cache 34 MB.
         """
-        split = split_plain(lines) if self.keys is None else None
-        if split is None:
-            return self._normalize(lines, read)
-        taken, rest = split
-        plain = plain_rows(self.file, taken, read)
-        if not rest:
-            return NormalizedChunk(plain, [])
-        others = self._normalize(rest, read)
-        return NormalizedChunk(in_line_order(others.rows, plain), others.findings)
+        return normalize_lines(
+            lines,
+            read,
+            self.file,
+            self.keys,
+            self.eval_shapes,
+            lambda rest: self._looked_up(rest, read),
+        )
 
-    def _normalize(self, lines: list[tuple[int, bytes]], read: FileRead) -> NormalizedChunk:
+    def _looked_up(self, lines: list[tuple[int, bytes]], read: FileRead) -> NormalizedChunk:
+        """The rows of `lines` (none of them plain chat the kernel took): the stored ones
+        from the cache, the others parsed and normalized, and kept when clean."""
         keys = np.array([line_key(raw) for _, raw in lines], dtype=np.int64)
         found, hit = self.kept.find(keys)
         misses = [pair for pair, known in zip(lines, found.tolist(), strict=True) if not known]
-        fresh = normalize_lines(misses, read, self.file, self.keys, self.eval_shapes)
+        fresh = normalize_chunk(
+            parse_lines(misses, read), self.file, self.keys, eval_shapes=self.eval_shapes
+        )
         read.records += hit.height
         self.cache.count("rows", reused=hit.height, computed=len(misses))
         self._keep_clean(fresh, dict(zip((line for line, _ in lines), keys.tolist(), strict=True)))

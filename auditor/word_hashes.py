@@ -108,6 +108,15 @@ def utf8_bytes(texts: pl.Series) -> bytes:
     return joined if joined is not None else b""
 
 
+def utf8_pieces(texts: pl.Series) -> tuple[bytes, I64]:
+    """(the UTF-8 bytes of every text end to end, offsets (n + 1) of each text in them):
+    what the compiled kernels walk. A null text is an empty one."""
+    texts = texts.cast(pl.String).fill_null("")
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(texts.str.len_bytes().to_numpy(), out=offsets[1:])
+    return (utf8_bytes(texts) if len(texts) else b""), offsets
+
+
 def stable_word_hashes(words: pl.Series) -> U64:
     """A version-stable 64-bit hash of each word (a String Series of non-empty words)."""
     if words.len() == 0:
